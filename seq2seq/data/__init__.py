@@ -1,0 +1,1 @@
+"""Corpora, tokenization and batching: everything between text files and padded tensors."""

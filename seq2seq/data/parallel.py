@@ -1,0 +1,30 @@
+"""The one in-memory form every corpus loader returns, so that nothing downstream cares where text came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ParallelText:
+    """Line-aligned source and target sentences of one split.
+
+    `meta` optionally holds one dict per pair (e.g. the probe corpus records where the main subject
+    and its verb are), for metrics that need more than the reference text.
+    """
+
+    name: str
+    src: list[str]
+    tgt: list[str]
+    meta: list[dict] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.src) != len(self.tgt):
+            raise ValueError(
+                f"split '{self.name}': {len(self.src)} source lines but {len(self.tgt)} target lines"
+            )
+        if self.meta is not None and len(self.meta) != len(self.src):
+            raise ValueError(f"split '{self.name}': {len(self.meta)} metadata rows for {len(self.src)} pairs")
+
+    def __len__(self) -> int:
+        return len(self.src)

@@ -1,0 +1,1 @@
+"""Encoders, decoders and the attention family they are built from."""
