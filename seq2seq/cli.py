@@ -1,0 +1,66 @@
+"""Console entry points. User errors end in one line on stderr and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from seq2seq.errors import UserError
+from seq2seq.rundir import write_text
+
+log = logging.getLogger("seq2seq")
+
+
+def fail(program: str, message: str) -> None:
+    print(f"{program}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def train(config: DictConfig) -> float | None:
+    """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
+    from seq2seq.runner import train_run
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        results = train_run(config, run_dir)
+    except (UserError, OmegaConfBaseException) as error:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:  # one bad job must not end the sweep
+            log.error("%s", error)
+            write_text(run_dir / "error.txt", f"{error}\n")
+            return None
+        fail("seq2seq-train", str(error))
+    first_split = next(iter(results["splits"].values()))
+    return first_split["bleu"]
+
+
+def evaluate(argv: list[str] | None = None) -> None:
+    """seq2seq-eval RUN_DIR|CHECKPOINT [split=NAME[,NAME]] [key=value ...]"""
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-eval",
+        description="Re-evaluate a trained run on any split without retraining; results go into the run directory.",
+    )
+    parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
+    parser.add_argument("overrides", nargs="*", help="split=NAME[,NAME...] and config overrides such as data.root=DIR")
+    args = parser.parse_args(argv)
+    overrides = []
+    for item in args.overrides:
+        if "=" not in item:
+            fail("seq2seq-eval", f"'{item}' is not key=value (e.g. split=test or data.root=DIR)")
+        key, value = item.split("=", 1)
+        overrides.append(f"eval.splits=[{value}]" if key == "split" else item)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from seq2seq.runner import evaluate_run
+
+    try:
+        evaluate_run(args.run, overrides)
+    except (UserError, OmegaConfBaseException) as error:
+        fail("seq2seq-eval", str(error))

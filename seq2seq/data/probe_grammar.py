@@ -1,0 +1,377 @@
+"""A small synchronous grammar: one tree, realized as a German sentence and its exact English translation.
+
+German puts the verb of a main clause second and the verb of a relative clause last, so every
+relative clause on the subject pushes the main verb further from its subject, while English keeps
+them close only when nothing is embedded. A tree is a main `Clause` whose noun phrases carry
+prepositional phrases and relative clauses to any depth; `realize` renders both sides together and
+records where the subject's head noun and the main verb sit in the German words.
+
+German relative clauses are either embedded right after their noun ("die auf der Matte, die neben
+dem Hund lag, saß") or, when their noun is the last one before the enclosing clause's verb,
+extraposed after that verb ("die auf der Matte saß, die neben dem Hund lag"). English keeps the
+clause after its noun and marks the difference: embedded → restrictive "that"/"who" without commas,
+extraposed → non-restrictive ", which"/", who" between commas.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from seq2seq.data.probe_lexicon import (
+    ADJECTIVES, INTRANSITIVE, NOUNS, PREPOSITIONS, RELATIVE, TRANSITIVE, VERBS, Adjective, Noun,
+    Preposition, Verb, adjective_de, article_de, indefinite_en,
+)
+
+CASE_OF_ROLE = {"subj": "nom", "obj": "acc"}
+
+
+@dataclass
+class NP:
+    noun: Noun
+    definite: bool = True
+    adjective: Adjective | None = None
+    pp: PP | None = None  # attached to the noun: "die Katze auf der Matte"
+    rc: RC | None = None
+
+
+@dataclass
+class PP:
+    prep: Preposition
+    np: NP
+
+
+@dataclass
+class RC:
+    """A relative clause; `kind` is the relative pronoun's role inside it.
+
+    "subj": die [np (object) | pp] saß/sah;  "obj": den [np (subject)] sah;
+    "prep": auf der [np (subject)] saß — `prep` is the preposition before the pronoun.
+    """
+
+    kind: str
+    verb: Verb
+    np: NP | None = None
+    pp: PP | None = None  # verb-attached, only for intransitive "subj" clauses
+    prep: Preposition | None = None
+    extraposed: bool = False
+
+
+@dataclass
+class Clause:
+    """The main clause: subject, verb second, then an object (transitive) or an optional PP."""
+
+    subject: NP
+    verb: Verb
+    obj: NP | None = None
+    pp: PP | None = None
+
+
+@dataclass(frozen=True)
+class Word:
+    """One German token with what a checker needs to verify agreement and word order.
+
+    `head` is the noun an article/adjective agrees with, or a relative pronoun's antecedent;
+    `role` is what assigns its case ("subj", "obj" or a preposition); for verbs it is "main" or
+    "rel". `clause` numbers relative clauses (0 = main clause) and `part` names the main-clause
+    constituent (S, V, O, A) the word sits in.
+    """
+
+    text: str
+    pos: str
+    head: str = ""
+    role: str = ""
+    clause: int = 0
+    part: str = ""
+
+
+@dataclass
+class Pair:
+    words: list[Word]  # German, with punctuation as separate PUNCT words
+    src: str
+    tgt: str
+    meta: dict = field(default_factory=dict)
+
+
+class _German:
+    """Renders a tree to annotated German words, deferring extraposed clauses to after their verb."""
+
+    def __init__(self) -> None:
+        self.words: list[Word] = []
+        self.clauses = 0
+        self.part = ""
+
+    def add(self, text: str, pos: str, head: str = "", role: str = "", clause: int = 0) -> None:
+        self.words.append(Word(text, pos, head, role, clause, self.part))
+
+    def np(self, np: NP, role: str, case: str, clause: int, deferred: list[tuple[RC, Noun]]) -> None:
+        noun = np.noun
+        self.add(article_de(np.definite, case, noun.gender), "ART", noun.de, role, clause)
+        if np.adjective:
+            self.add(adjective_de(np.adjective, np.definite, case, noun.gender), "ADJ", noun.de, role, clause)
+        self.add(noun.de, "NOUN", noun.de, role, clause)
+        if np.pp:
+            self.pp(np.pp, clause, deferred)
+        if np.rc and np.rc.extraposed:
+            deferred.append((np.rc, noun))
+        elif np.rc:
+            self.rc(np.rc, noun)
+
+    def pp(self, pp: PP, clause: int, deferred: list[tuple[RC, Noun]]) -> None:
+        self.add(pp.prep.de, "PREP", role=pp.prep.de, clause=clause)
+        self.np(pp.np, pp.prep.de, pp.prep.case, clause, deferred)
+
+    def rc(self, rc: RC, antecedent: Noun) -> None:
+        self.clauses += 1
+        clause, deferred = self.clauses, []
+        self.add(",", "PUNCT", clause=clause)
+        role = rc.prep.de if rc.kind == "prep" else rc.kind
+        case = rc.prep.case if rc.kind == "prep" else CASE_OF_ROLE[rc.kind]
+        if rc.kind == "prep":
+            self.add(rc.prep.de, "PREP", role=rc.prep.de, clause=clause)
+        self.add(RELATIVE[case][antecedent.gender], "REL", antecedent.de, role, clause)
+        if rc.np:
+            self.np(rc.np, "obj" if rc.kind == "subj" else "subj", "acc" if rc.kind == "subj" else "nom",
+                    clause, deferred)
+        if rc.pp:
+            self.pp(rc.pp, clause, deferred)
+        self.add(rc.verb.de, "VERB", role="rel", clause=clause)
+        self.add(",", "PUNCT", clause=clause)
+        for inner, noun in deferred:
+            self.rc(inner, noun)
+
+    def clause(self, clause: Clause) -> None:
+        deferred: list[tuple[RC, Noun]] = []
+        self.part = "S"
+        self.np(clause.subject, "subj", "nom", 0, deferred)
+        self.part = "V"
+        self.add(clause.verb.de, "VERB", role="main")
+        if clause.obj:
+            self.part = "O"
+            self.np(clause.obj, "obj", "acc", 0, deferred)
+        if clause.pp:
+            self.part = "A"
+            self.pp(clause.pp, 0, deferred)
+        self.part = ""
+        self.add(".", "PUNCT")
+        if deferred:
+            raise ValueError("only relative clauses inside relative clauses can be extraposed; "
+                             "set extraposed=False on main-clause noun phrases")
+
+
+def _english_np(np: NP, out: list[str]) -> None:
+    rest = [np.adjective.en, np.noun.en] if np.adjective else [np.noun.en]
+    out.append("the" if np.definite else indefinite_en(rest[0]))
+    out.extend(rest)
+    if np.pp:
+        _english_pp(np.pp, out)
+    if np.rc:
+        _english_rc(np.rc, np.noun, out)
+
+
+def _english_pp(pp: PP, out: list[str]) -> None:
+    out.append(pp.prep.en)
+    _english_np(pp.np, out)
+
+
+def _english_rc(rc: RC, antecedent: Noun, out: list[str]) -> None:
+    if rc.extraposed:
+        out.append(",")
+    if rc.kind == "prep":
+        out += [rc.prep.en, "whom" if antecedent.person else "which"]
+    elif antecedent.person:
+        out.append("who" if rc.kind == "subj" else "whom")
+    else:
+        out.append("which" if rc.extraposed else "that")
+    if rc.kind == "subj":
+        out.append(rc.verb.en)
+        if rc.np:
+            _english_np(rc.np, out)
+        if rc.pp:
+            _english_pp(rc.pp, out)
+    else:
+        _english_np(rc.np, out)
+        out.append(rc.verb.en)
+    if rc.extraposed:
+        out.append(",")
+
+
+def _join(tokens: list[str]) -> str:
+    """Attach punctuation to the preceding word; a closing comma merges into the next comma or period."""
+    out: list[str] = []
+    for token in tokens:
+        if token in ",.":
+            if out[-1].endswith(","):
+                out[-1] = out[-1][:-1]
+            out[-1] += token
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
+def _depth(np: NP | None) -> int:
+    if np is None:
+        return 0
+    below = _depth(np.pp.np) if np.pp else 0
+    if np.rc:
+        inner = max(_depth(np.rc.np), _depth(np.rc.pp.np) if np.rc.pp else 0)
+        below = max(below, 1 + inner)
+    return below
+
+
+def realize(clause: Clause) -> Pair:
+    """Render both sides and record the subject head noun and main verb positions (German words)."""
+    german = _German()
+    german.clause(clause)
+    src = _join([w.text for w in german.words])
+    src = src[0].upper() + src[1:]
+    english: list[str] = []
+    _english_np(clause.subject, english)
+    english.append(clause.verb.en)
+    if clause.obj:
+        _english_np(clause.obj, english)
+    if clause.pp:
+        _english_pp(clause.pp, english)
+    english.append(".")
+    tgt = _join(english)
+    tgt = tgt[0].upper() + tgt[1:]
+
+    index, subject_index, verb_index = -1, -1, -1
+    for word in german.words:
+        if word.pos == "PUNCT":
+            continue
+        index += 1
+        if word.pos == "NOUN" and word.part == "S" and word.role == "subj" and word.clause == 0:
+            subject_index = index
+        elif word.pos == "VERB" and word.role == "main":
+            verb_index = index
+    depth = max(_depth(clause.subject), _depth(clause.obj), _depth(clause.pp.np) if clause.pp else 0)
+    meta = {
+        "subject_index": subject_index,
+        "verb_index": verb_index,
+        "distance": verb_index - subject_index,
+        "main_verb": clause.verb.en,
+        "main_verb_de": clause.verb.de,
+        "subject": clause.subject.noun.en,
+        "subject_de": clause.subject.noun.de,
+        "depth": depth,
+        "length": index + 1,
+    }
+    return Pair(german.words, src, tgt, meta)
+
+
+# --- Sampling: grow a random tree of a given relative-clause depth up to a target length. ---
+
+MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog" but no longer chains of noun PPs
+RC_KINDS = ("subj", "subj", "obj", "prep")  # subject relatives are the most common
+
+
+class _Grower:
+    """Grows one tree by random expansions, counting German words as it goes.
+
+    A skeleton holds a chain of exactly `depth` nested relative clauses; expansions (adjective,
+    noun PP, verb PP, more relative clauses no deeper than `depth`) are then drawn until the
+    sentence reaches the target length or nothing can grow any more. Nouns do not repeat within a
+    sentence, and no relative clause uses the main verb, so the main verb's English form occurs in
+    the reference exactly once.
+    """
+
+    def __init__(self, rng: random.Random, depth: int) -> None:
+        self.rng, self.depth, self.length = rng, depth, 0
+        self.used: set[str] = set()
+        self.adj_sites: list[NP] = []
+        self.pp_sites: list[tuple[NP, int, int]] = []  # (np, pp chain position, rc level)
+        self.rc_sites: list[tuple[NP, int]] = []  # (np, rc level)
+        self.vpp_sites: list[tuple[Clause | RC, int]] = []  # intransitive clauses without a PP
+        self.main_verb = rng.choice(VERBS)
+
+    def noun_phrase(self, level: int, chain: int = 0) -> NP:
+        noun = self.rng.choice(NOUNS)
+        while noun.de in self.used:
+            noun = self.rng.choice(NOUNS)
+        self.used.add(noun.de)
+        np = NP(noun, definite=self.rng.random() < 0.6)
+        self.length += 2
+        self.adj_sites.append(np)
+        if chain < MAX_PP_CHAIN:
+            self.pp_sites.append((np, chain, level))
+        if level < self.depth:
+            self.rc_sites.append((np, level))
+        return np
+
+    def prep_phrase(self, level: int, chain: int = 0) -> PP:
+        self.length += 1
+        return PP(self.rng.choice(PREPOSITIONS), self.noun_phrase(level, chain))
+
+    def verb(self, transitive: bool) -> Verb:
+        verb = self.rng.choice(TRANSITIVE if transitive else INTRANSITIVE)
+        while verb is self.main_verb:
+            verb = self.rng.choice(TRANSITIVE if transitive else INTRANSITIVE)
+        return verb
+
+    def relative_clause(self, host: NP, level: int, needs_np: bool = False) -> RC:
+        """Attach a relative clause to `host`; `needs_np` guarantees a noun to continue a chain on."""
+        kind = self.rng.choice(RC_KINDS)
+        inner = level + 1
+        self.length += 2 + (kind == "prep")  # pronoun, verb, and the preposition before the pronoun
+        rc = RC(kind, self.verb(transitive=kind == "obj" or (kind == "subj" and self.rng.random() < 0.5)),
+                extraposed=level > 0 and self.rng.random() < 0.5)
+        if kind == "prep":
+            rc.prep = self.rng.choice(PREPOSITIONS)
+        if rc.verb.transitive or kind != "subj":
+            rc.np = self.noun_phrase(inner)
+        elif needs_np:
+            rc.pp = self.prep_phrase(inner)
+        else:
+            self.vpp_sites.append((rc, inner))
+        host.rc = rc
+        return rc
+
+    def skeleton(self, on_subject: bool) -> Clause:
+        """The main clause and the chain of relative clauses, hung from the subject or the end."""
+        on_subject = on_subject or self.depth == 0
+        clause = Clause(self.noun_phrase(0), self.main_verb)
+        self.length += 1
+        if self.main_verb.transitive:
+            clause.obj = self.noun_phrase(0)
+        elif not on_subject:
+            clause.pp = self.prep_phrase(0)
+        else:
+            self.vpp_sites.append((clause, 0))
+        host = clause.subject if on_subject else (clause.obj or clause.pp.np)
+        for level in range(self.depth):
+            rc = self.relative_clause(host, level, needs_np=level + 1 < self.depth)
+            host = rc.np or (rc.pp.np if rc.pp else None)
+        return clause
+
+    def expand(self) -> bool:
+        """Apply one random expansion; False when none is left."""
+        options = [sites for sites in (self.adj_sites, self.pp_sites, self.rc_sites, self.vpp_sites) if sites]
+        if not options:
+            return False
+        sites = self.rng.choice(options)
+        site = sites.pop(self.rng.randrange(len(sites)))
+        if sites is self.adj_sites:
+            site.adjective = self.rng.choice(ADJECTIVES)
+            self.length += 1
+        elif sites is self.pp_sites:
+            np, chain, level = site
+            np.pp = self.prep_phrase(level, chain + 1)
+        elif sites is self.rc_sites:
+            np, level = site
+            if np.rc is None:
+                self.relative_clause(np, level)
+        else:
+            clause, level = site
+            clause.pp = self.prep_phrase(level)
+        return True
+
+
+def sample_clause(rng: random.Random, target: int, depth: int, max_words: int) -> Clause | None:
+    """A random tree with relative-clause depth `depth` and between `target` and `max_words`
+    German words, or None when this attempt overshot or ran out of room to grow."""
+    grower = _Grower(rng, depth)
+    clause = grower.skeleton(on_subject=rng.random() < 0.6)
+    while grower.length < target and grower.expand():
+        pass
+    return clause if target <= grower.length <= max_words else None

@@ -1,0 +1,37 @@
+"""An encoder and a decoder, chosen independently in config, joined into one model."""
+
+from __future__ import annotations
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch import Tensor, nn
+
+from seq2seq.models.interfaces import Decoder, Encoder, Memory
+
+
+class EncoderDecoder(nn.Module):
+    """encode(src) -> Memory; forward(src, tgt_in) -> logits by teacher forcing."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder) -> None:
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def encode(self, src: Tensor, src_mask: Tensor) -> Memory:
+        return self.encoder(src, src_mask)
+
+    def forward(
+        self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, need_attention: bool = False
+    ) -> tuple[Tensor, Tensor | None]:
+        return self.decoder(tgt_in, self.encode(src, src_mask), need_attention)
+
+
+def build_model(model_config: DictConfig, src_vocab_size: int, tgt_vocab_size: int) -> EncoderDecoder:
+    """Instantiate `model.encoder` and `model.decoder`, telling the decoder the encoder's sizes."""
+    encoder = instantiate(model_config.encoder, vocab_size=src_vocab_size)
+    decoder = instantiate(
+        model_config.decoder,
+        vocab_size=tgt_vocab_size,
+        memory_size=encoder.output_size,
+        summary_size=encoder.summary_size,
+    )
+    return EncoderDecoder(encoder, decoder)

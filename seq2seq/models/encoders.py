@@ -1,0 +1,119 @@
+"""Encoders: read a source sentence into a `Memory` (per-position states plus one summary vector).
+
+The RNN encoder's summary is its final hidden state: for the plain RNN decoder it is the *only*
+view of the source (Cho et al. 2014), which is what loses context on long sentences. The
+bidirectional variant gives attention decoders states that see both directions (Bahdanau et al.
+2014, §3.2). The Transformer encoder (Vaswani et al. 2017) has no final state; its summary is a
+pooled view (mean, first or last position), so even it can feed a plain RNN decoder.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seq2seq.models.attention import MultiHeadAttention
+from seq2seq.models.interfaces import Encoder, Memory, gather_positions, last_positions, masked_mean
+from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
+
+RNN_CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int, dropout: float, **kwargs) -> nn.RNNBase:
+    if cell not in RNN_CELLS:
+        raise ValueError(f"cell={cell!r}: choose one of {', '.join(RNN_CELLS)}")
+    return RNN_CELLS[cell](
+        input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0, **kwargs
+    )
+
+
+class RNNEncoder(Encoder):
+    """GRU or LSTM over the embedded source, run on packed sequences so padding is never read."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 256,
+        hidden_size: int = 256,
+        num_layers: int = 1,
+        cell: str = "gru",
+        bidirectional: bool = False,
+        dropout: float = 0.1,
+        pad_id: int = 0,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = make_rnn(cell, embedding_dim, hidden_size, num_layers, dropout, bidirectional=bidirectional)
+        self.directions = 2 if bidirectional else 1
+        self.output_size = self.summary_size = hidden_size * self.directions
+
+    def forward(self, src: Tensor, src_mask: Tensor) -> Memory:
+        embedded = self.dropout(self.embedding(src))  # [batch, src_len, embedding_dim]
+        lengths = src_mask.sum(dim=1).cpu()
+        packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
+        outputs, final = self.rnn(packed)
+        states, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.size(1))
+        hidden = final[0] if isinstance(final, tuple) else final  # [layers * directions, batch, hidden]
+        summary = torch.cat(list(hidden[-self.directions :]), dim=-1)  # [batch, directions * hidden]
+        return Memory(states=self.dropout(states), mask=src_mask, summary=summary)
+
+
+class TransformerEncoderLayer(nn.Module):
+    """Self-attention then feed-forward, each wrapped in a residual connection with layer norm."""
+
+    def __init__(self, d_model: int, num_heads: int, ff_size: int, dropout: float, norm_first: bool) -> None:
+        super().__init__()
+        self.self_attention = MultiHeadAttention(d_model, num_heads, dropout)
+        self.feed_forward = FeedForward(d_model, ff_size, dropout)
+        self.attention_residual = Residual(d_model, dropout, norm_first)
+        self.feed_forward_residual = Residual(d_model, dropout, norm_first)
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        x = self.attention_residual(x, lambda h: self.self_attention(h, h, h, key_padding_mask=mask)[0])
+        return self.feed_forward_residual(x, self.feed_forward)
+
+
+class TransformerEncoder(Encoder):
+    """A stack of self-attention layers; every position sees the whole sentence in one step."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 256,
+        num_heads: int = 4,
+        num_layers: int = 3,
+        ff_size: int = 1024,
+        dropout: float = 0.1,
+        norm_first: bool = True,
+        positions: str = "sinusoidal",
+        max_positions: int = 1024,
+        summary: str = "mean",
+        pad_id: int = 0,
+    ) -> None:
+        super().__init__()
+        if summary not in ("mean", "first", "last"):
+            raise ValueError(f"summary={summary!r}: choose 'mean', 'first' or 'last'")
+        self.embedding = TokenEmbedding(vocab_size, d_model, pad_id)
+        self.positions = PositionalEncoding(d_model, max_positions, positions)
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList(
+            TransformerEncoderLayer(d_model, num_heads, ff_size, dropout, norm_first) for _ in range(num_layers)
+        )
+        self.final_norm = nn.LayerNorm(d_model) if norm_first else nn.Identity()
+        self.summary = summary
+        self.output_size = self.summary_size = d_model
+
+    def forward(self, src: Tensor, src_mask: Tensor) -> Memory:
+        x = self.dropout(self.positions(self.embedding(src)))  # [batch, src_len, d_model]
+        for layer in self.layers:
+            x = layer(x, src_mask)
+        states = self.final_norm(x)
+        if self.summary == "mean":
+            summary = masked_mean(states, src_mask)
+        elif self.summary == "first":
+            summary = states[:, 0]
+        else:
+            summary = gather_positions(states, last_positions(src_mask))
+        return Memory(states=states, mask=src_mask, summary=summary)

@@ -1,0 +1,116 @@
+"""What passes between encoder, decoder and search: the encoder's `Memory` and the decoder's state.
+
+The split is the experiment: a plain RNN decoder may read only `Memory.summary` (one vector for the
+whole sentence, the bottleneck being measured), while attention decoders read every position of
+`Memory.states`. Decoder states are dicts of batch-first tensors, so one search routine can reorder
+any decoder's state (beams, finished sentences) without knowing what is inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+DecoderState = dict[str, Any]
+
+
+def select_rows(tree: Any, index: Tensor) -> Any:
+    """Index the batch (first) axis of every tensor in a nested dict/list/tuple."""
+    if isinstance(tree, Tensor):
+        return tree.index_select(0, index)
+    if isinstance(tree, dict):
+        return {key: select_rows(value, index) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(select_rows(value, index) for value in tree)
+    return tree
+
+
+@dataclass
+class Memory:
+    """What the encoder hands the decoder.
+
+    `extras` holds per-sentence values a decoder computes once and reuses at every step (the additive
+    attention's key projection, the Transformer's cross-attention keys and values).
+    """
+
+    states: Tensor  # [batch, src_len, output_size]
+    mask: Tensor  # [batch, src_len], True = real token
+    summary: Tensor  # [batch, summary_size]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def select(self, index: Tensor) -> "Memory":
+        """The memory of the sentences in `index` (e.g. each repeated beam-size times)."""
+        return Memory(
+            select_rows(self.states, index),
+            select_rows(self.mask, index),
+            select_rows(self.summary, index),
+            select_rows(self.extras, index),
+        )
+
+
+class Encoder(nn.Module):
+    """Reads embedded source tokens; declares its sizes so any decoder can be built to fit."""
+
+    output_size: int
+    summary_size: int
+
+    def forward(self, src: Tensor, src_mask: Tensor) -> Memory:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Decoder(nn.Module):
+    """Teacher-forced `forward` for training and `step` for search, both through one `_run`.
+
+    `_run(tokens [batch, steps], memory, state, need_attention)` continues `state` by `steps` tokens;
+    routing both entry points through it makes incremental decoding equal full recomputation.
+    """
+
+    vocab_size: int
+    has_attention: bool = False
+
+    def prepare(self, memory: Memory) -> Memory:
+        """Precompute per-sentence values into `memory.extras`; called once before decoding."""
+        return memory
+
+    def init_state(self, memory: Memory) -> DecoderState:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _run(
+        self, tokens: Tensor, memory: Memory, state: DecoderState, need_attention: bool
+    ) -> tuple[Tensor, DecoderState, Tensor | None]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def forward(self, tgt_in: Tensor, memory: Memory, need_attention: bool = False) -> tuple[Tensor, Tensor | None]:
+        """logits [batch, tgt_len, vocab] and attention [batch, tgt_len, src_len] (or None)."""
+        memory = self.prepare(memory)
+        logits, _, attention = self._run(tgt_in, memory, self.init_state(memory), need_attention)
+        return logits, attention
+
+    def step(
+        self, tokens: Tensor, memory: Memory, state: DecoderState, need_attention: bool = False
+    ) -> tuple[Tensor, DecoderState, Tensor | None]:
+        """Previous tokens [batch] -> logits [batch, vocab], new state, attention [batch, src_len] (or None)."""
+        logits, state, attention = self._run(tokens.unsqueeze(1), memory, state, need_attention)
+        return logits.squeeze(1), state, None if attention is None else attention.squeeze(1)
+
+
+def lengths_from_mask(mask: Tensor) -> Tensor:
+    return mask.sum(dim=1)
+
+
+def last_positions(mask: Tensor) -> Tensor:
+    """Index of each sentence's last real token: [batch]."""
+    return (lengths_from_mask(mask) - 1).clamp(min=0)
+
+
+def masked_mean(states: Tensor, mask: Tensor) -> Tensor:
+    weights = mask.unsqueeze(-1).to(states.dtype)
+    return (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+def gather_positions(states: Tensor, positions: Tensor) -> Tensor:
+    """states[b, positions[b]] for every b: [batch, hidden]."""
+    return states[torch.arange(states.size(0), device=states.device), positions]

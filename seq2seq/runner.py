@@ -1,0 +1,184 @@
+"""One run from config to results: load data, tokenize, build, train, decode the test splits, score.
+
+`train_run` is what `seq2seq-train` does inside its run directory; `evaluate_run` re-opens a finished
+run directory and scores any split again without retraining. Both load everything they need before
+the first expensive step, so a wrong split name or path fails in seconds, not after training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seq2seq.data.batching import make_examples
+from seq2seq.data.parallel import ParallelText
+from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
+from seq2seq.decoding import translate
+from seq2seq.errors import UserError
+from seq2seq.evaluation import bucket_bounds, evaluate_split, format_results_table
+from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.rundir import load_checkpoint, run_metadata, write_json, write_text
+from seq2seq.training import Trainer, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+def build_from_config(key: str, build: Any, *args: Any) -> Any:
+    """Call a config-driven constructor, naming the config key when the user's values are at fault."""
+    try:
+        return build(*args)
+    except InstantiationException as error:
+        cause = error.__cause__
+        if isinstance(cause, UserError):
+            raise cause from None
+        if isinstance(cause, (ValueError, TypeError)):
+            raise UserError(f"{key}: {cause}") from None
+        raise
+    except ValueError as error:
+        raise UserError(f"{key}: {error}") from None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def test_split_names(config: DictConfig) -> list[str]:
+    return list(config.eval.splits or config.data.test_splits)
+
+
+def load_splits(corpus: Any, names: list[str]) -> dict[str, ParallelText]:
+    return {name: corpus.load(name) for name in names}
+
+
+def check_config(config: DictConfig) -> None:
+    """Catch impossible settings before any data is read."""
+    try:
+        bucket_bounds(list(config.eval.bucket_edges))
+    except ValueError as error:
+        raise UserError(f"eval.bucket_edges: {error}") from None
+
+
+def evaluate_splits(
+    model: EncoderDecoder, tokenizer: Tokenizer, corpus: Any, texts: dict[str, ParallelText], config: DictConfig, run_dir: Path
+) -> dict[str, Any]:
+    """Decode each split, write its hypotheses, and score it overall and by source length."""
+    results = {}
+    for name, text in texts.items():
+        hypotheses = translate(
+            model, tokenizer, text.src, config.eval.batch_tokens, config.eval.max_length_ratio, config.eval.max_length_offset
+        )
+        output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
+        write_text(run_dir / "hypotheses" / f"{name}.txt", "".join(line + "\n" for line in output))
+        result = evaluate_split(output, text.tgt, text.src, list(config.eval.bucket_edges))
+        if text.meta is not None and hasattr(corpus, "extra_metrics"):
+            result.update(corpus.extra_metrics(text, output))
+        results[name] = result
+        print(format_results_table(name, result), flush=True)
+    return results
+
+
+def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Train one model as configured, writing everything into `run_dir`; returns results.json's content."""
+    check_config(config)
+    checkpoints = run_dir / "checkpoints"
+    resuming = bool(config.train.resume) and (checkpoints / "last.pt").exists()
+    if (checkpoints / "last.pt").exists() and not resuming:
+        raise UserError(f"{run_dir} already holds a trained run; pass train.resume=true to continue it or pick a new hydra.run.dir")
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+
+    corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
+    train = corpus.load(config.data.train_split)
+    valid = corpus.load(config.data.valid_split)
+    tests = load_splits(corpus, test_split_names(config))
+
+    settings = TokenizerSettings(
+        config.tokenizer.model_type, config.tokenizer.vocab_size, config.tokenizer.joint, config.tokenizer.character_coverage
+    )
+    tokenizer = build_tokenizer(settings, train, Path(config.tokenizer.cache_dir))
+    tokenizer.save(run_dir / "tokenizer")
+    train_examples = make_examples(tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt), config.train.max_len)
+    if len(train_examples) < len(train):
+        log.warning("dropped %d training pairs longer than train.max_len=%d subwords", len(train) - len(train_examples), config.train.max_len)
+    valid_examples = make_examples(tokenizer.encode_src(valid.src), tokenizer.encode_tgt(valid.tgt))
+
+    model = build_from_config("model", build_model, config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size).to(device)
+    parameters = sum(p.numel() for p in model.parameters())
+    fingerprint = corpus.fingerprint() if hasattr(corpus, "fingerprint") else None
+    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config, resolve=True))
+    write_json(run_dir / "meta.json", {**run_metadata(), "seed": config.seed, "parameters": parameters,
+                                      "data_fingerprint": fingerprint, "train_pairs": len(train_examples),
+                                      "vocab": {"src": tokenizer.src_vocab_size, "tgt": tokenizer.tgt_vocab_size}})
+    log.info("model %s: %d parameters; %d training pairs; run directory %s", config.model.name, parameters, len(train_examples), run_dir)
+
+    trainer = Trainer(model, tokenizer, config, run_dir, device)
+    if resuming:
+        trainer.resume(checkpoints / "last.pt")
+    outcome = trainer.fit(train_examples, valid_examples, valid)
+
+    model.load_state_dict(load_checkpoint(outcome.best_checkpoint)["model"])
+    results = {
+        "model": config.model.name,
+        "data": config.data.name,
+        "checkpoint": "checkpoints/best.pt",
+        "training": {"epochs": outcome.epochs, "steps": outcome.steps, "seconds": round(outcome.seconds, 1),
+                     "best_valid_score": outcome.best_score, "stopped_early": outcome.stopped_early},
+        "splits": evaluate_splits(model, tokenizer, corpus, tests, config, run_dir),
+    }
+    write_json(run_dir / "results.json", results)
+    return results
+
+
+def locate_run(path: Path) -> tuple[Path, Path]:
+    """A run directory or a checkpoint inside one -> (run directory, checkpoint)."""
+    path = Path(path)
+    if path.is_file():
+        return path.parent.parent, path
+    if not path.is_dir():
+        raise UserError(f"{path}: no such run directory or checkpoint")
+    checkpoint = path / "checkpoints" / "best.pt"
+    if not checkpoint.is_file():
+        raise UserError(f"{path}: no checkpoints/best.pt; is this a finished seq2seq-train run directory?")
+    return path, checkpoint
+
+
+def evaluate_run(path: Path, overrides: list[str]) -> dict[str, Any]:
+    """Score a trained run on its test splits (or `eval.splits=[...]`) and update its results file."""
+    run_dir, checkpoint_path = locate_run(path)
+    config_path = run_dir / "config.yaml"
+    if not config_path.is_file():
+        raise UserError(f"{run_dir}: config.yaml missing; it is not a seq2seq run directory")
+    config = OmegaConf.load(config_path)
+    try:
+        config.merge_with_dotlist(overrides)
+    except Exception as error:
+        raise UserError(f"bad override in {' '.join(overrides)}: {error}") from None
+    check_config(config)
+    checkpoint = load_checkpoint(checkpoint_path)
+    corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
+    texts = load_splits(corpus, test_split_names(config))
+    tokenizer = Tokenizer.load(run_dir / "tokenizer")
+    model = build_model(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
+    model.load_state_dict(checkpoint["model"])
+    model.to(resolve_device(config.device))
+    results_path = run_dir / ("results.json" if checkpoint_path.name == "best.pt" else f"results-{checkpoint_path.stem}.json")
+    results = load_json(results_path) or {"model": config.model.name, "data": config.data.name, "splits": {}}
+    results["checkpoint"] = str(checkpoint_path.relative_to(run_dir)) if checkpoint_path.is_relative_to(run_dir) else str(checkpoint_path)
+    results["splits"].update(evaluate_splits(model, tokenizer, corpus, texts, config, run_dir))
+    write_json(results_path, results)
+    return results
+
+
+def load_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,217 @@
+"""The training loop: teacher forcing, label-smoothed cross-entropy, Adam, clipping, warm-up.
+
+Per epoch it validates (loss and greedy BLEU), keeps the best and the last checkpoint, and stops
+early when the validation score has not improved for `patience` epochs. The last checkpoint holds
+everything needed to continue (optimizer, schedule, RNG states, epoch), and each epoch's data order
+derives from the seed and the epoch number, so a resumed run sees the batches an uninterrupted
+run would have seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from seq2seq.data.batching import Batch, Example, collate, token_batches
+from seq2seq.data.parallel import ParallelText
+from seq2seq.data.tokenizer import PAD_ID, Tokenizer
+from seq2seq.decoding import translate
+from seq2seq.evaluation import corpus_scores
+from seq2seq.models.encoder_decoder import EncoderDecoder
+from seq2seq.rundir import append_jsonl, load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def learning_rate_factor(schedule: str, warmup_steps: int, step: int) -> float:
+    """Multiplier on the base learning rate after `step` updates.
+
+    `noam`: linear warm-up, then decay with 1/sqrt(step) (Vaswani et al. 2017, §5.3), peaking at the
+    base rate; `constant`: linear warm-up (if any), then flat.
+    """
+    step = step + 1
+    warmup = max(warmup_steps, 1)
+    if schedule == "noam":
+        return min(step / warmup, math.sqrt(warmup / step))
+    if schedule == "constant":
+        return min(step / warmup, 1.0)
+    raise ValueError(f"train.schedule={schedule!r}: choose 'noam' or 'constant'")
+
+
+def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
+    """Summed token cross-entropy of one batch under teacher forcing."""
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)  # [batch, tgt_len, vocab]
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)),
+        batch.tgt_out.reshape(-1),
+        ignore_index=PAD_ID,
+        label_smoothing=label_smoothing,
+        reduction="sum",
+    )
+
+
+@torch.inference_mode()
+def validation_loss(model: EncoderDecoder, batches: list[Batch]) -> float:
+    model.eval()
+    total, tokens = 0.0, 0
+    for batch in batches:
+        total += float(batch_loss(model, batch, 0.0))
+        tokens += batch.num_tgt_tokens
+    model.train()
+    return total / max(tokens, 1)
+
+
+@dataclass
+class TrainingOutcome:
+    best_checkpoint: Path
+    epochs: int
+    steps: int
+    best_score: float
+    stopped_early: bool
+    seconds: float
+
+
+class Trainer:
+    """Owns the model, optimizer and schedule for one run; writes checkpoints and metrics."""
+
+    def __init__(
+        self,
+        model: EncoderDecoder,
+        tokenizer: Tokenizer,
+        config: DictConfig,
+        run_dir: Path,
+        device: torch.device,
+    ) -> None:
+        self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
+        self.train_config = config.train
+        self.checkpoints = run_dir / "checkpoints"
+        self.metrics_path = run_dir / "metrics.jsonl"
+        settings = self.train_config
+        self.optimizer = torch.optim.Adam(
+            model.parameters(), lr=settings.lr, betas=tuple(settings.betas), weight_decay=settings.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: learning_rate_factor(settings.schedule, settings.warmup_steps, step)
+        )
+        self.epoch = self.step = self.bad_epochs = 0
+        self.best_score = -math.inf
+        self.elapsed = 0.0
+
+    def _checkpoint(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "best_score": self.best_score,
+            "bad_epochs": self.bad_epochs,
+            "elapsed": self.elapsed,
+            "rng": {"python": random.getstate(), "torch": torch.get_rng_state()},
+            "config": OmegaConf.to_container(self.config, resolve=True),
+        }
+
+    def resume(self, path: Path) -> None:
+        """Continue from a last checkpoint: weights, optimizer, schedule, counters and RNG states."""
+        checkpoint = load_checkpoint(path)
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.epoch, self.step = checkpoint["epoch"], checkpoint["step"]
+        self.best_score, self.bad_epochs = checkpoint["best_score"], checkpoint["bad_epochs"]
+        self.elapsed = checkpoint["elapsed"]
+        random.setstate(checkpoint["rng"]["python"])
+        torch.set_rng_state(checkpoint["rng"]["torch"])
+        log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
+
+    def _train_epoch(self, examples: list[Example], deadline: float | None) -> bool:
+        """One pass over the data; returns False if a step or time limit ended it early."""
+        settings = self.train_config
+        batches = token_batches(examples, settings.batch_tokens, shuffle=True, seed=settings.seed + self.epoch)
+        progress = tqdm(batches, desc=f"epoch {self.epoch + 1}", unit="batch", disable=None, leave=False)
+        window_tokens, window_start = 0, time.perf_counter()
+        for group in progress:
+            batch = collate(group).to(self.device)
+            loss = batch_loss(self.model, batch, settings.label_smoothing) / batch.num_tgt_tokens
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if settings.clip_norm:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.step += 1
+            window_tokens += batch.num_tgt_tokens
+            if self.step % settings.log_every == 0:
+                seconds = time.perf_counter() - window_start
+                record = {
+                    "kind": "train", "epoch": self.epoch + 1, "step": self.step, "loss": loss.item(),
+                    "lr": self.scheduler.get_last_lr()[0], "tokens_per_s": window_tokens / max(seconds, 1e-9),
+                }
+                append_jsonl(self.metrics_path, record)
+                progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
+                window_tokens, window_start = 0, time.perf_counter()
+            if settings.max_steps and self.step >= settings.max_steps:
+                return False
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        return True
+
+    def _validate(self, valid_batches: list[Batch], valid: ParallelText) -> dict[str, Any]:
+        loss = validation_loss(self.model, valid_batches)
+        limit = self.train_config.valid_max_sentences or len(valid)
+        hypotheses = translate(
+            self.model, self.tokenizer, valid.src[:limit], self.config.eval.batch_tokens,
+            self.config.eval.max_length_ratio, self.config.eval.max_length_offset,
+        )
+        text = self.tokenizer.decode_tgt([h.tokens for h in hypotheses])
+        bleu = corpus_scores(text, valid.tgt[:limit])["bleu"]
+        return {"loss": loss, "ppl": math.exp(min(loss, 50.0)), "bleu": bleu}
+
+    def fit(self, train_examples: list[Example], valid_examples: list[Example], valid: ParallelText) -> TrainingOutcome:
+        settings = self.train_config
+        self.model.train()
+        valid_batches = [collate(g).to(self.device) for g in token_batches(valid_examples, settings.batch_tokens, shuffle=False)]
+        started = time.perf_counter() - self.elapsed
+        deadline = started + settings.max_minutes * 60 if settings.max_minutes else None
+        stopped_early = False
+        while self.epoch < settings.max_epochs:
+            completed = self._train_epoch(train_examples, deadline)
+            self.epoch += 1
+            scores = self._validate(valid_batches, valid)
+            self.elapsed = time.perf_counter() - started
+            score = scores["bleu"] if settings.early_stopping_metric == "bleu" else -scores["loss"]
+            improved = score > self.best_score
+            if improved:
+                self.best_score, self.bad_epochs = score, 0
+            else:
+                self.bad_epochs += 1
+            append_jsonl(self.metrics_path, {"kind": "valid", "epoch": self.epoch, "step": self.step, **scores,
+                                             "best": improved, "elapsed_s": self.elapsed})
+            log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
+                     scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
+            checkpoint = self._checkpoint()
+            if improved:
+                save_checkpoint(self.checkpoints / "best.pt", checkpoint)
+            save_checkpoint(self.checkpoints / "last.pt", checkpoint)
+            if not completed:
+                break
+            if self.bad_epochs >= settings.patience:
+                stopped_early = True
+                log.info("no improvement for %d epochs: stopping early", self.bad_epochs)
+                break
+        return TrainingOutcome(self.checkpoints / "best.pt", self.epoch, self.step, self.best_score, stopped_early, self.elapsed)
