@@ -6,11 +6,11 @@ them close only when nothing is embedded. A tree is a main `Clause` whose noun p
 prepositional phrases and relative clauses to any depth; `realize` renders both sides together and
 records where the subject's head noun and the main verb sit in the German words.
 
-German relative clauses are either embedded right after their noun ("die auf der Matte, die neben
-dem Hund lag, saß") or, when their noun is the last one before the enclosing clause's verb,
-extraposed after that verb ("die auf der Matte saß, die neben dem Hund lag"). English keeps the
-clause after its noun and marks the difference: embedded → restrictive "that"/"who" without commas,
-extraposed → non-restrictive ", which"/", who" between commas.
+A relative clause on a noun inside another relative clause is either embedded right after its noun
+("die auf der Matte, die neben dem Hund lag, saß") or extraposed after the enclosing clause's verb
+("die auf der Matte saß, die neben dem Hund lag"). English keeps every clause after its noun and
+marks the difference, so each German form has one translation: embedded → restrictive "that"/"who"
+without commas, extraposed → non-restrictive ", which"/", who" between commas.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import random
 from dataclasses import dataclass, field
 
 from seq2seq.data.probe_lexicon import (
-    ADJECTIVES, INTRANSITIVE, NOUNS, PREPOSITIONS, RELATIVE, TRANSITIVE, VERBS, Adjective, Noun,
-    Preposition, Verb, adjective_de, article_de, indefinite_en,
+    ADJECTIVES, ANIMATE, INTRANSITIVE, NOUNS, PREPOSITIONS, RELATIVE, TRANSITIVE, VERBS, Adjective,
+    Noun, Preposition, Verb, adjective_de, article_de, indefinite_en,
 )
 
 CASE_OF_ROLE = {"subj": "nom", "obj": "acc"}
@@ -52,14 +52,14 @@ class RC:
     kind: str
     verb: Verb
     np: NP | None = None
-    pp: PP | None = None  # verb-attached, only for intransitive "subj" clauses
+    pp: PP | None = None  # verb-attached, only in "subj" clauses (after the object, if any)
     prep: Preposition | None = None
     extraposed: bool = False
 
 
 @dataclass
 class Clause:
-    """The main clause: subject, verb second, then an object (transitive) or an optional PP."""
+    """The main clause: subject, verb second, then the object (transitive verbs) and a PP, if any."""
 
     subject: NP
     verb: Verb
@@ -87,6 +87,8 @@ class Word:
 
 @dataclass
 class Pair:
+    """One realized tree: the annotated German words, both sentences, and the corpus metadata."""
+
     words: list[Word]  # German, with punctuation as separate PUNCT words
     src: str
     tgt: str
@@ -262,106 +264,124 @@ def realize(clause: Clause) -> Pair:
 
 # --- Sampling: grow a random tree of a given relative-clause depth up to a target length. ---
 
-MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog" but no longer chains of noun PPs
-RC_KINDS = ("subj", "subj", "obj", "prep")  # subject relatives are the most common
+MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog", but no longer chains of noun PPs
+ADJ, NOUN_PP, REL, VERB_PP = range(4)  # kinds of expansion site
 
 
 class _Grower:
     """Grows one tree by random expansions, counting German words as it goes.
 
-    A skeleton holds a chain of exactly `depth` nested relative clauses; expansions (adjective,
-    noun PP, verb PP, more relative clauses no deeper than `depth`) are then drawn until the
-    sentence reaches the target length or nothing can grow any more. Nouns do not repeat within a
-    sentence, and no relative clause uses the main verb, so the main verb's English form occurs in
-    the reference exactly once.
+    A skeleton holds a chain of exactly `depth` nested relative clauses, hung from the subject or
+    from the end of the main clause; expansions (adjective, noun PP, verb PP, more relative clauses
+    no deeper than `depth`) are then drawn until the sentence reaches the target length. Each
+    expansion lands inside the subject with probability `subject_share` (drawn per sentence), so
+    subject–verb distance varies independently of length. Subjects are people or animals; nouns do
+    not repeat within a sentence; and no relative clause uses the main verb, so the main verb's
+    English form occurs exactly once in the reference.
+
+    Two rules keep the German unambiguous, so that it fixes the English: a noun takes a PP or a
+    relative clause, never both (a relative clause belongs to the noun right before it), and only
+    the last noun of a relative clause (`last`) may have its own clause extraposed.
     """
 
     def __init__(self, rng: random.Random, depth: int) -> None:
         self.rng, self.depth, self.length = rng, depth, 0
         self.used: set[str] = set()
-        self.adj_sites: list[NP] = []
-        self.pp_sites: list[tuple[NP, int, int]] = []  # (np, pp chain position, rc level)
-        self.rc_sites: list[tuple[NP, int]] = []  # (np, rc level)
-        self.vpp_sites: list[tuple[Clause | RC, int]] = []  # intransitive clauses without a PP
+        self.sites: tuple[list[list], list[list]] = ([[], [], [], []], [[], [], [], []])  # [in subject?][kind]
+        self.side = 0  # 1 while building inside the main subject
+        self.subject_share = rng.random() ** 0.5  # leans towards the subject: long distances are rarer
         self.main_verb = rng.choice(VERBS)
 
-    def noun_phrase(self, level: int, chain: int = 0) -> NP:
-        noun = self.rng.choice(NOUNS)
+    def noun_phrase(self, level: int, last: bool = True, chain: int = 0, animate: bool = False) -> NP:
+        pool = ANIMATE if animate else NOUNS
+        noun = self.rng.choice(pool)
         while noun.de in self.used:
-            noun = self.rng.choice(NOUNS)
+            noun = self.rng.choice(pool)
         self.used.add(noun.de)
         np = NP(noun, definite=self.rng.random() < 0.6)
         self.length += 2
-        self.adj_sites.append(np)
+        sites = self.sites[self.side]
+        sites[ADJ].append(np)
         if chain < MAX_PP_CHAIN:
-            self.pp_sites.append((np, chain, level))
+            sites[NOUN_PP].append((np, level, last, chain))
         if level < self.depth:
-            self.rc_sites.append((np, level))
+            sites[REL].append((np, level, last))
         return np
 
-    def prep_phrase(self, level: int, chain: int = 0) -> PP:
+    def prep_phrase(self, level: int, last: bool = True, chain: int = 0) -> PP:
         self.length += 1
-        return PP(self.rng.choice(PREPOSITIONS), self.noun_phrase(level, chain))
+        return PP(self.rng.choice(PREPOSITIONS), self.noun_phrase(level, last, chain))
 
     def verb(self, transitive: bool) -> Verb:
-        verb = self.rng.choice(TRANSITIVE if transitive else INTRANSITIVE)
+        pool = TRANSITIVE if transitive else INTRANSITIVE
+        verb = self.rng.choice(pool)
         while verb is self.main_verb:
-            verb = self.rng.choice(TRANSITIVE if transitive else INTRANSITIVE)
+            verb = self.rng.choice(pool)
         return verb
 
-    def relative_clause(self, host: NP, level: int, needs_np: bool = False) -> RC:
+    def relative_clause(self, host: NP, level: int, last: bool, needs_np: bool = False) -> RC:
         """Attach a relative clause to `host`; `needs_np` guarantees a noun to continue a chain on."""
-        kind = self.rng.choice(RC_KINDS)
+        kind = self.rng.choice(("subj", "subj", "obj", "prep") if host.noun.animate else ("obj", "prep"))
+        transitive = kind == "obj" or (kind == "subj" and self.rng.random() < 0.5)
+        rc = RC(kind, self.verb(transitive), extraposed=level > 0 and last and self.rng.random() < 0.5)
+        self.length += 2  # pronoun and verb
         inner = level + 1
-        self.length += 2 + (kind == "prep")  # pronoun, verb, and the preposition before the pronoun
-        rc = RC(kind, self.verb(transitive=kind == "obj" or (kind == "subj" and self.rng.random() < 0.5)),
-                extraposed=level > 0 and self.rng.random() < 0.5)
         if kind == "prep":
             rc.prep = self.rng.choice(PREPOSITIONS)
-        if rc.verb.transitive or kind != "subj":
-            rc.np = self.noun_phrase(inner)
+            self.length += 1
+        if kind != "subj":
+            rc.np = self.noun_phrase(inner, animate=True)
+        elif transitive:
+            with_pp = self.rng.random() < 0.5
+            rc.np = self.noun_phrase(inner, last=not with_pp)
+            rc.pp = self.prep_phrase(inner) if with_pp else None
         elif needs_np:
             rc.pp = self.prep_phrase(inner)
         else:
-            self.vpp_sites.append((rc, inner))
+            self.sites[self.side][VERB_PP].append((rc, inner))
         host.rc = rc
         return rc
 
     def skeleton(self, on_subject: bool) -> Clause:
         """The main clause and the chain of relative clauses, hung from the subject or the end."""
         on_subject = on_subject or self.depth == 0
-        clause = Clause(self.noun_phrase(0), self.main_verb)
+        self.side = 1
+        clause = Clause(self.noun_phrase(0, animate=True), self.main_verb)
+        self.side = 0
         self.length += 1
         if self.main_verb.transitive:
             clause.obj = self.noun_phrase(0)
-        elif not on_subject:
+        if not (on_subject or self.main_verb.transitive):
             clause.pp = self.prep_phrase(0)
         else:
-            self.vpp_sites.append((clause, 0))
+            self.sites[0][VERB_PP].append((clause, 0))
         host = clause.subject if on_subject else (clause.obj or clause.pp.np)
+        self.side = int(on_subject)
         for level in range(self.depth):
-            rc = self.relative_clause(host, level, needs_np=level + 1 < self.depth)
-            host = rc.np or (rc.pp.np if rc.pp else None)
+            rc = self.relative_clause(host, level, last=True, needs_np=level + 1 < self.depth)
+            host = rc.pp.np if rc.pp else rc.np
         return clause
 
     def expand(self) -> bool:
         """Apply one random expansion; False when none is left."""
-        options = [sites for sites in (self.adj_sites, self.pp_sites, self.rc_sites, self.vpp_sites) if sites]
+        self.side = int(self.rng.random() < self.subject_share)
+        options = [(kind, sites) for kind, sites in enumerate(self.sites[self.side]) if sites]
         if not options:
-            return False
-        sites = self.rng.choice(options)
+            self.side = 1 - self.side
+            options = [(kind, sites) for kind, sites in enumerate(self.sites[self.side]) if sites]
+            if not options:
+                return False
+        kind, sites = self.rng.choice(options)
         site = sites.pop(self.rng.randrange(len(sites)))
-        if sites is self.adj_sites:
+        if kind == ADJ:
             site.adjective = self.rng.choice(ADJECTIVES)
             self.length += 1
-        elif sites is self.pp_sites:
-            np, chain, level = site
-            np.pp = self.prep_phrase(level, chain + 1)
-        elif sites is self.rc_sites:
-            np, level = site
-            if np.rc is None:
-                self.relative_clause(np, level)
-        else:
+        elif kind == NOUN_PP and site[0].rc is None:
+            np, level, last, chain = site
+            np.pp = self.prep_phrase(level, last, chain + 1)
+        elif kind == REL and site[0].rc is None and site[0].pp is None:
+            self.relative_clause(*site)
+        elif kind == VERB_PP:
             clause, level = site
             clause.pp = self.prep_phrase(level)
         return True
@@ -371,7 +391,7 @@ def sample_clause(rng: random.Random, target: int, depth: int, max_words: int) -
     """A random tree with relative-clause depth `depth` and between `target` and `max_words`
     German words, or None when this attempt overshot or ran out of room to grow."""
     grower = _Grower(rng, depth)
-    clause = grower.skeleton(on_subject=rng.random() < 0.6)
+    clause = grower.skeleton(on_subject=rng.random() < grower.subject_share)
     while grower.length < target and grower.expand():
         pass
     return clause if target <= grower.length <= max_words else None

@@ -18,6 +18,7 @@ class Noun:
     gender: str  # "m", "f" or "n": grammatical gender, which sets article and relative pronoun
     en: str
     person: bool = False  # English relative pronoun "who"/"whom" instead of "that"/"which"
+    animate: bool = False  # may be the subject of a verb
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Preposition:
     case: str  # the case it governs: "acc" or "dat"
 
 
-def _nouns(gender: str, pairs: str, person: bool = False) -> list[Noun]:
-    return [Noun(de, gender, en, person) for de, en in (p.split(":") for p in pairs.split())]
+def _nouns(gender: str, pairs: str, person: bool = False, animate: bool = False) -> list[Noun]:
+    return [Noun(de, gender, en, person, person or animate) for de, en in (p.split(":") for p in pairs.split())]
 
 
 PERSONS = (
@@ -63,14 +64,14 @@ ANIMALS = (
                 "Wal:whale Hai:shark Pinguin:penguin Papagei:parrot Krebs:crab Delfin:dolphin "
                 "Storch:stork Schwan:swan Kater:tomcat Hamster:hamster Wurm:worm Gorilla:gorilla "
                 "Panda:panda Koala:koala Luchs:lynx Marder:marten Maulwurf:mole Otter:otter Biber:beaver "
-                "Elch:moose Lachs:salmon Hering:herring Specht:woodpecker")
+                "Elch:moose Lachs:salmon Hering:herring Specht:woodpecker", animate=True)
     + _nouns("f", "Katze:cat Maus:mouse Kuh:cow Ziege:goat Ente:duck Gans:goose Taube:pigeon Eule:owl "
                   "Schlange:snake Spinne:spider Biene:bee Fliege:fly Ameise:ant Schnecke:snail Ratte:rat "
                   "Schildkröte:turtle Motte:moth Giraffe:giraffe Kröte:toad Libelle:dragonfly "
-                  "Hummel:bumblebee Wespe:wasp Qualle:jellyfish Möwe:seagull Krähe:crow Amsel:blackbird")
+                  "Hummel:bumblebee Wespe:wasp Qualle:jellyfish Möwe:seagull Krähe:crow Amsel:blackbird", animate=True)
     + _nouns("n", "Pferd:horse Schwein:pig Schaf:sheep Reh:deer Huhn:chicken Krokodil:crocodile "
                   "Kamel:camel Zebra:zebra Känguru:kangaroo Eichhörnchen:squirrel Kaninchen:rabbit "
-                  "Pony:pony Lamm:lamb Kalb:calf Fohlen:foal Nashorn:rhinoceros Nilpferd:hippo")
+                  "Pony:pony Lamm:lamb Kalb:calf Fohlen:foal Nashorn:rhinoceros Nilpferd:hippo", animate=True)
 )
 
 THINGS = (
@@ -100,6 +101,7 @@ THINGS = (
 )
 
 NOUNS: list[Noun] = PERSONS + ANIMALS + THINGS
+ANIMATE: list[Noun] = PERSONS + ANIMALS  # the only possible subjects, so that "the cat sat" and not "the cup sat"
 
 
 def _verbs(pairs: str, transitive: bool) -> list[Verb]:

@@ -1,0 +1,261 @@
+"""The probe corpus: German agreement and word order, exact translations, split controls, verb accuracy."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from seq2seq.data.probe import ProbeConfig, ProbeCorpus, length_buckets, verb_accuracy
+from seq2seq.data.probe_grammar import NP, PP, RC, Clause, realize, sample_clause
+from seq2seq.data.probe_lexicon import ADJECTIVES, NOUNS, PREPOSITIONS, VERBS
+
+# Written out here, independently of the generator's tables. Index: [case] -> (m, f, n).
+DEFINITE = {"nom": ("der", "die", "das"), "acc": ("den", "die", "das"), "dat": ("dem", "der", "dem")}
+INDEFINITE = {"nom": ("ein", "eine", "ein"), "acc": ("einen", "eine", "ein"), "dat": ("einem", "einer", "einem")}
+WEAK = {"nom": ("e", "e", "e"), "acc": ("en", "e", "e"), "dat": ("en", "en", "en")}
+MIXED = {"nom": ("er", "e", "es"), "acc": ("en", "e", "es"), "dat": ("en", "en", "en")}
+GENDERS = "mfn"
+PREPOSITION_CASE = {"auf": "dat", "neben": "dat", "mit": "dat", "hinter": "dat", "unter": "dat", "vor": "dat",
+                    "über": "dat", "aus": "dat", "nach": "dat",
+                    "durch": "acc", "für": "acc", "ohne": "acc", "gegen": "acc", "um": "acc"}
+ROLE_CASE = {"subj": "nom", "obj": "acc", **PREPOSITION_CASE}
+GENDER = {noun.de: noun.gender for noun in NOUNS}
+ADJECTIVE_STEMS = {a.de[:-1] if a.de.endswith("e") else a.de for a in ADJECTIVES}
+SMALL = {"seed": 7, "splits": {"train": 1500, "valid": 120, "test": 600}, "stratified_splits": ["valid", "test"]}
+
+NOUN = {n.de: n for n in NOUNS}
+VERB = {v.de: v for v in VERBS}
+PREP = {p.de: p for p in PREPOSITIONS}
+ADJ = {a.de: a for a in ADJECTIVES}
+
+
+def sampled_pairs(count: int = 400, seed: int = 0):
+    rng, pairs = random.Random(seed), []
+    while len(pairs) < count:
+        clause = sample_clause(rng, rng.randint(4, 60), rng.randrange(5), 60)
+        if clause is not None:
+            pairs.append(realize(clause))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return sampled_pairs()
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return ProbeCorpus(**SMALL)
+
+
+def test_lexicon_is_large_and_one_to_one():
+    assert len(NOUNS) >= 200 and len(VERBS) >= 60 and len(ADJECTIVES) >= 40
+    for words in ([n.de for n in NOUNS], [n.en for n in NOUNS], [v.de for v in VERBS], [v.en for v in VERBS]):
+        assert len(set(words)) == len(words)
+    assert (GENDER["Katze"], GENDER["Hund"], GENDER["Mädchen"], GENDER["Matte"]) == ("f", "m", "n", "f")
+    other_english = {n.en for n in NOUNS} | {a.en for a in ADJECTIVES} | {w for p in PREPOSITIONS for w in p.en.split()}
+    assert not other_english & {v.en for v in VERBS}, "a verb form spelled like another word breaks verb accuracy"
+
+
+def test_articles_adjectives_and_relative_pronouns_agree(pairs):
+    checked = {"ART": 0, "ADJ": 0, "REL": 0}
+    for pair in pairs:
+        words = [w for w in pair.words if w.pos != "PUNCT"]
+        for i, word in enumerate(words):
+            if word.pos not in checked:
+                continue
+            checked[word.pos] += 1
+            gender, case = GENDERS.index(GENDER[word.head]), ROLE_CASE[word.role]
+            if word.pos == "REL":
+                assert word.text == DEFINITE[case][gender], (pair.src, word)
+            elif word.pos == "ART":
+                assert word.text.lower() in (DEFINITE[case][gender], INDEFINITE[case][gender]), (pair.src, word)
+                noun = words[i + 2] if words[i + 1].pos == "ADJ" else words[i + 1]
+                assert noun.pos == "NOUN" and noun.text == word.head, pair.src
+            else:
+                definite = words[i - 1].text.lower() in ("der", "die", "das", "den", "dem")
+                ending = (WEAK if definite else MIXED)[case][gender]
+                assert word.text.endswith(ending) and word.text[: -len(ending)] in ADJECTIVE_STEMS, (pair.src, word)
+    assert min(checked.values()) > 300
+
+
+def test_word_order_verb_second_and_relative_verb_last(pairs):
+    for pair in pairs:
+        tokens = pair.src.split()
+        words = [w for w in pair.words if w.pos != "PUNCT"]
+        assert [w.text for w in words] == [tokens[0].lower()] + [t.rstrip(",.") for t in tokens[1:]]
+        parts = "".join(w.part for w in words)
+        assert re.fullmatch(r"S+V[OA]*", parts), pair.src
+        for clause in {w.clause for w in words} - {0}:
+            positions = [i for i, w in enumerate(words) if w.clause == clause]
+            first, last = words[positions[0]], words[positions[-1]]
+            assert first.pos == "REL" or (first.pos == "PREP" and words[positions[1]].pos == "REL"), pair.src
+            assert last.pos == "VERB" and last.role == "rel", pair.src
+            assert tokens[positions[0] - 1].endswith(","), pair.src  # comma before the clause
+            assert tokens[positions[-1]][-1] in ",.", pair.src  # and after its final verb
+
+
+def test_relative_clauses_attach_unambiguously(pairs):
+    """Embedded: right after its noun. Extraposed: after a verb, to that clause's last noun."""
+    extraposed = 0
+    for pair in pairs:
+        words = [w for w in pair.words if w.pos != "PUNCT"]
+        for clause in {w.clause for w in words} - {0}:
+            start = next(i for i, w in enumerate(words) if w.clause == clause)
+            head = next(w.head for w in words[start:] if w.pos == "REL")
+            before = words[start - 1]
+            if before.pos == "VERB":
+                extraposed += 1
+                before = [w for w in words[:start] if w.clause == before.clause and w.pos == "NOUN"][-1]
+            assert before.pos == "NOUN" and before.text == head, pair.src
+    assert extraposed > 50
+
+
+def test_english_side_is_consistent(pairs):
+    for pair in pairs:
+        english = pair.tgt.rstrip(".").replace(",", "").split()
+        relatives = sum(w in ("that", "which", "who", "whom") for w in english)
+        assert relatives == len({w.clause for w in pair.words} - {0}), (pair.src, pair.tgt)
+        for article, following in zip(english, english[1:]):
+            if article in ("a", "an", "A", "An"):
+                assert (article.lower() == "an") == (following[0] in "aeiou"), pair.tgt
+        assert len(re.findall(rf"\b{pair.meta['main_verb']}\b", pair.tgt)) == 1, pair.tgt
+        assert pair.tgt[0].isupper() and pair.tgt.endswith(".") and ",," not in pair.tgt + pair.src
+
+
+def cat_on_the_mat(extraposed: bool) -> Clause:
+    dog = NP(NOUN["Hund"])
+    mat = NP(NOUN["Matte"], rc=RC("subj", VERB["lag"], pp=PP(PREP["neben"], dog), extraposed=extraposed))
+    return Clause(NP(NOUN["Katze"], rc=RC("subj", VERB["saß"], pp=PP(PREP["auf"], mat))), VERB["sprang"])
+
+
+def test_the_example_sentence():
+    pair = realize(cat_on_the_mat(extraposed=True))
+    assert pair.src == "Die Katze, die auf der Matte saß, die neben dem Hund lag, sprang."
+    assert pair.tgt == "The cat that sat on the mat, which lay next to the dog, jumped."
+    assert {k: pair.meta[k] for k in ("subject_index", "verb_index", "distance", "main_verb", "depth", "length")} == \
+        {"subject_index": 1, "verb_index": 12, "distance": 11, "main_verb": "jumped", "depth": 2, "length": 13}
+    embedded = realize(cat_on_the_mat(extraposed=False))
+    assert embedded.src == "Die Katze, die auf der Matte, die neben dem Hund lag, saß, sprang."
+    assert embedded.tgt == "The cat that sat on the mat that lay next to the dog jumped."
+
+
+@pytest.mark.parametrize("clause, src, tgt", [
+    (Clause(NP(NOUN["Mann"], rc=RC("obj", VERB["sah"], np=NP(NOUN["Mädchen"]))), VERB["schlief"]),
+     "Der Mann, den das Mädchen sah, schlief.", "The man whom the girl saw slept."),
+    (Clause(NP(NOUN["Kind"], rc=RC("prep", VERB["spielte"], np=NP(NOUN["Hund"]), prep=PREP["mit"])), VERB["lachte"]),
+     "Das Kind, mit dem der Hund spielte, lachte.", "The child with whom the dog played laughed."),
+    (Clause(NP(NOUN["Hund"], False, ADJ["klein"]), VERB["sah"], obj=NP(NOUN["Eule"], False, ADJ["alt"])),
+     "Ein kleiner Hund sah eine alte Eule.", "A small dog saw an old owl."),
+    (Clause(NP(NOUN["Pferd"], False, ADJ["müde"]), VERB["lag"], pp=PP(PREP["unter"], NP(NOUN["Baum"], False, ADJ["grün"]))),
+     "Ein müdes Pferd lag unter einem grünen Baum.", "A tired horse lay under a green tree."),
+    (Clause(NP(NOUN["Katze"]), VERB["jagte"], obj=NP(NOUN["Hund"], rc=RC("subj", VERB["lief"], pp=PP(PREP["durch"], NP(NOUN["Garten"]))))),
+     "Die Katze jagte den Hund, der durch den Garten lief.", "The cat chased the dog that ran through the garden."),
+])
+def test_hand_built_trees(clause, src, tgt):
+    pair = realize(clause)
+    assert (pair.src, pair.tgt) == (src, tgt)
+
+
+def test_main_clause_cannot_extrapose():
+    clause = Clause(NP(NOUN["Katze"], rc=RC("subj", VERB["schlief"], extraposed=True)), VERB["sprang"])
+    with pytest.raises(ValueError, match="extraposed"):
+        realize(clause)
+
+
+def test_splits_are_disjoint_and_deterministic(corpus):
+    texts = {name: corpus.load(name) for name in SMALL["splits"]}
+    assert {name: len(t) for name, t in texts.items()} == SMALL["splits"]
+    sources = [set(t.src) for t in texts.values()]
+    assert sum(len(s) for s in sources) == len(set().union(*sources)) == sum(SMALL["splits"].values())
+    again = ProbeCorpus(**SMALL)
+    for name, text in texts.items():
+        twin = again.load(name)
+        assert (twin.src, twin.tgt, twin.meta) == (text.src, text.tgt, text.meta)
+    assert again.fingerprint() == corpus.fingerprint()
+    other = ProbeCorpus(**{**SMALL, "seed": 8})
+    assert other.load("test").src != texts["test"].src and other.fingerprint() != corpus.fingerprint()
+    bigger_train = ProbeCorpus(**{**SMALL, "splits": {**SMALL["splits"], "train": 1600}})
+    assert bigger_train.load("test").src == texts["test"].src  # evaluation splits come first
+    assert bigger_train.fingerprint() != corpus.fingerprint()
+
+
+def test_fingerprint_does_not_depend_on_string_hashing(corpus):
+    code = f"from seq2seq.data.probe import ProbeCorpus; print(ProbeCorpus(**{SMALL!r}).fingerprint())"
+    root = Path(__file__).resolve().parents[1]
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == corpus.fingerprint()
+
+
+def test_lengths_buckets_and_positions(corpus):
+    buckets = length_buckets(4, 60, 10)
+    assert buckets == [(4, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 60)]
+    test = corpus.load("test")
+    per_bucket = [sum(low <= m["length"] <= high for m in test.meta) for low, high in buckets]
+    assert per_bucket == [100] * 6
+    assert sum(50 <= m["length"] <= 59 for m in test.meta) >= 80
+    for name in SMALL["splits"]:
+        text = corpus.load(name)
+        for src, tgt, meta in zip(text.src, text.tgt, text.meta):
+            tokens = src.split()
+            assert 4 <= meta["length"] == len(tokens) <= 60
+            assert tokens[meta["subject_index"]].rstrip(",.") == meta["subject_de"]
+            assert tokens[meta["verb_index"]].rstrip(",.") == meta["main_verb_de"]
+            assert meta["distance"] == meta["verb_index"] - meta["subject_index"] >= 1
+            assert re.search(rf"\b{meta['main_verb']}\b", tgt)
+    train_lengths = [m["length"] for m in corpus.load("train").meta]
+    assert all(sum(low <= n <= high for n in train_lengths) > 150 for low, high in buckets)
+
+
+def test_custom_length_range_and_depths_are_respected():
+    corpus = ProbeCorpus(seed=3, splits={"test": 150}, min_words=20, max_words=35, depth_weights=[0, 0, 1],
+                         stratified_splits=["test"])
+    meta = corpus.load("test").meta
+    assert all(20 <= m["length"] <= 35 and m["depth"] == 2 for m in meta)
+    assert [sum(low <= m["length"] <= high for m in meta) for low, high in [(20, 29), (30, 35)]] == [75, 75]
+
+
+def test_default_config_spreads_distances_and_loads_from_yaml():
+    yaml = Path(__file__).resolve().parents[1] / "seq2seq/conf/data/probe.yaml"
+    node = OmegaConf.to_container(OmegaConf.load(yaml).corpus)
+    assert node.pop("_target_") == "seq2seq.data.probe.ProbeCorpus"
+    corpus = ProbeCorpus(**node)
+    assert corpus.config == ProbeConfig()
+    by_distance = corpus.extra_metrics(corpus.load("test"), corpus.load("test").tgt)["verb_accuracy"]["by_distance"]
+    assert all(b["count"] >= 50 and b["accuracy"] == 1.0 for b in by_distance), by_distance
+
+
+def test_unknown_split_names_the_available_ones(corpus):
+    with pytest.raises(ValueError, match=r"'dev'.*\['test', 'train', 'valid'\]"):
+        corpus.load("dev")
+
+
+def test_verb_accuracy_on_hand_made_hypotheses():
+    meta = [{"main_verb": "jumped", "distance": 1}, {"main_verb": "sat", "distance": 4},
+            {"main_verb": "jumped", "distance": 7}, {"main_verb": "lay", "distance": 25},
+            {"main_verb": "saw", "distance": 100}]
+    hypotheses = ["The cat JUMPED.", "The cat sat, then slept.", "The cat jumpedx outjumped.", "the dog lay", "I saw"]
+    result = verb_accuracy(hypotheses, meta, [0, 5, 10, 20, 40])
+    assert result["overall"] == {"accuracy": 0.8, "count": 5, "correct": 4}
+    assert [(b["bucket"], b["low"], b["high"], b["count"], b["correct"], b["accuracy"]) for b in result["by_distance"]] == [
+        ("0-4", 0, 5, 2, 2, 1.0), ("5-9", 5, 10, 1, 0, 0.0), ("10-19", 10, 20, 0, 0, None), ("20-39", 20, 40, 1, 1, 1.0)]
+    with pytest.raises(ValueError):
+        verb_accuracy(hypotheses[:2], meta, [0, 5])
+    with pytest.raises(ValueError):
+        verb_accuracy(hypotheses, meta, [5, 5])
+
+
+def test_extra_metrics_sees_a_missing_main_verb(corpus):
+    test = corpus.load("test")
+    without_verb = [re.sub(rf"\b{m['main_verb']}\b", "", t) for t, m in zip(test.tgt, test.meta)]
+    assert corpus.extra_metrics(test, test.tgt)["verb_accuracy"]["overall"]["accuracy"] == 1.0
+    assert corpus.extra_metrics(test, without_verb)["verb_accuracy"]["overall"]["correct"] == 0
