@@ -29,7 +29,7 @@ class ProbeConfig:
     splits: dict[str, int] = field(default_factory=lambda: {"train": 20000, "valid": 500, "test": 1200})
     min_words: int = 4
     max_words: int = 60
-    depth_weights: list[float] = field(default_factory=lambda: [0.2, 0.3, 0.25, 0.15, 0.1])
+    depth_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.2, 0.15, 0.15, 0.1, 0.1])
     length_bucket_width: int = 10
     stratified_splits: list[str] = field(default_factory=lambda: ["valid", "test"])
     distance_edges: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30, 40, 60])

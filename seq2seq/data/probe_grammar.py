@@ -289,7 +289,7 @@ class _Grower:
         self.used: set[str] = set()
         self.sites: tuple[list[list], list[list]] = ([[], [], [], []], [[], [], [], []])  # [in subject?][kind]
         self.side = 0  # 1 while building inside the main subject
-        self.subject_share = rng.random() ** 0.5  # leans towards the subject: long distances are rarer
+        self.subject_share = rng.random() ** 0.3  # leans towards the subject: long distances are rarer
         self.main_verb = rng.choice(VERBS)
 
     def noun_phrase(self, level: int, last: bool = True, chain: int = 0, animate: bool = False) -> NP:

@@ -1,0 +1,177 @@
+"""The console scripts end to end: a tiny run writes every promised file; user errors end in one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import sacrebleu
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(os.sys.executable).parent
+NUMBERS = [("eins", "one"), ("zwei", "two"), ("drei", "three"), ("vier", "four"), ("fünf", "five"),
+           ("sechs", "six"), ("sieben", "seven"), ("acht", "eight"), ("neun", "nine"), ("zehn", "ten")]
+SIZES = {"train": 200, "valid": 20, "test": 20}
+SMALL_MODEL = [
+    "model=rnn_attention", "train=tiny", "tokenizer.vocab_size=100", "device=cpu",
+    "model.encoder.hidden_size=32", "model.encoder.embedding_dim=32",
+    "model.decoder.hidden_size=32", "model.decoder.embedding_dim=32", "model.decoder.attention_size=32",
+]
+
+
+def write_corpus(directory: Path, seed: int = 0) -> dict[str, tuple[Path, Path]]:
+    """Number words, German -> English, 1 to 12 words (so the test split spans two length buckets)."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for split, count in SIZES.items():
+        pairs = [[rng.choice(NUMBERS) for _ in range(rng.randint(1, 12))] for _ in range(count)]
+        src, tgt = directory / f"{split}.de", directory / f"{split}.en"
+        src.write_text("".join(" ".join(de for de, _ in p) + "\n" for p in pairs), encoding="utf-8")
+        tgt.write_text("".join(" ".join(en for _, en in p) + "\n" for p in pairs), encoding="utf-8")
+        files[split] = (src, tgt)
+    return files
+
+
+def files_overrides(files: dict[str, tuple[Path, Path]]) -> list[str]:
+    overrides = ["data=files"]
+    for split, (src, tgt) in files.items():
+        overrides += [f"data.corpus.splits.{split}.src={src}", f"data.corpus.splits.{split}.tgt={tgt}"]
+    return overrides
+
+
+def run(program: str, *args: str, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    env.pop("SEQ2SEQ_DATA", None)
+    return subprocess.run([str(BIN / program), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_user_error(result: subprocess.CompletedProcess, program: str, *names: str) -> None:
+    """Exit status 2 and one line on stderr that names what to fix; never a traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{program}: error: "), result.stderr
+    for name in names:
+        assert name in lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny training run shared by the tests that read it (none of them changes it)."""
+    base = tmp_path_factory.mktemp("cli")
+    files = write_corpus(base / "data")
+    run_dir = base / "run"
+    result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, f"hydra.run.dir={run_dir}", cache=base / "cache")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {"base": base, "files": files, "run_dir": run_dir, "cache": base / "cache"}
+
+
+def test_train_writes_results_hypotheses_and_run_records(trained):
+    run_dir, files = trained["run_dir"], trained["files"]
+    results = json.loads((run_dir / "results.json").read_text())
+    test = results["splits"]["test"]
+    assert results["model"] == "rnn_attention" and results["data"] == "files"
+    assert test["bleu_signature"].startswith("nrefs:1|") and test["chrf_signature"].startswith("nrefs:1|")
+    assert test["sentences"] == SIZES["test"]
+    assert sum(row["count"] for row in test["by_length"]) == SIZES["test"]
+    assert [row["count"] for row in test["by_length"]][2:] == [0] * 5  # nothing has 20+ source words
+
+    hypotheses = (run_dir / "hypotheses" / "test.txt").read_text(encoding="utf-8").split("\n")
+    assert hypotheses[-1] == "" and len(hypotheses) - 1 == SIZES["test"]
+    references = files["test"][1].read_text(encoding="utf-8").splitlines()
+    # the reported scores are those of the written hypotheses
+    assert test["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses[:-1], [references]).score)
+    assert test["chrf"] == pytest.approx(sacrebleu.corpus_chrf(hypotheses[:-1], [references]).score)
+
+    config = (run_dir / "config.yaml").read_text()
+    assert "hidden_size: 32" in config and str(files["test"][0]) in config
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert "commit" in meta["git"] and meta["seed"] == 1234 and meta["train_pairs"] == SIZES["train"]
+
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert {"train", "valid"} <= {r["kind"] for r in records}
+    assert [r["epoch"] for r in records if r["kind"] == "valid"] == [1, 2]  # train=tiny: two epochs
+    assert all(r["loss"] > 0 for r in records)
+
+    for name in ("best.pt", "last.pt"):
+        checkpoint = torch.load(run_dir / "checkpoints" / name, map_location="cpu", weights_only=False)
+        assert "model" in checkpoint
+    assert (run_dir / "tokenizer" / "src.model").is_file() and (run_dir / "tokenizer" / "tgt.model").is_file()
+
+
+def test_eval_adds_a_split_without_touching_the_others(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    before = json.loads((run_dir / "results.json").read_text())
+    result = run("seq2seq-eval", str(run_dir), "split=valid", cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = json.loads((run_dir / "results.json").read_text())
+    assert after["splits"]["test"] == before["splits"]["test"]
+    valid = after["splits"]["valid"]
+    assert valid["sentences"] == SIZES["valid"] == sum(row["count"] for row in valid["by_length"])
+    hypotheses = (run_dir / "hypotheses" / "valid.txt").read_text(encoding="utf-8").splitlines()
+    references = trained["files"]["valid"][1].read_text(encoding="utf-8").splitlines()
+    assert valid["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+
+
+def test_train_refuses_a_used_run_dir_unless_resuming(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    args = [*files_overrides(trained["files"]), *SMALL_MODEL, f"hydra.run.dir={run_dir}"]
+    refused = run("seq2seq-train", *args, cache=trained["cache"])
+    assert_user_error(refused, "seq2seq-train", str(run_dir), "train.resume=true")
+    assert (run_dir / "results.json").read_bytes() == (trained["run_dir"] / "results.json").read_bytes()
+
+    resumed = run("seq2seq-train", *args, "train.resume=true", cache=trained["cache"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["training"]["epochs"] == 2  # already at max_epochs: nothing more to train
+    assert results["splits"]["test"]["sentences"] == SIZES["test"]
+
+
+def test_unknown_model_lists_the_choices(tmp_path):
+    result = run("seq2seq-train", "data=files", "model=lstm2", f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "model/lstm2" in result.stderr
+    for choice in ("rnn", "rnn_attention", "transformer"):
+        assert f"\t{choice}\n" in result.stderr
+
+
+def test_missing_data_root_names_the_directory(tmp_path):
+    result = run("seq2seq-train", "data=multi30k", "data.root=/nonexistent", f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", "data.root=/nonexistent", "directory not found")
+
+
+def test_misaligned_files_name_both_files_and_counts(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    files["train"] = (files["train"][0], files["valid"][1])
+    result = run("seq2seq-train", *files_overrides(files), f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", f"{files['train'][0]} has 200 lines", f"{files['valid'][1]} has 20")
+
+
+def test_empty_split_is_named(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    for path in files["valid"]:
+        path.write_text("")
+    result = run("seq2seq-train", *files_overrides(files), f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", "split 'valid' is empty", str(files["valid"][0]))
+
+
+def test_bucket_edges_must_increase(tmp_path):
+    result = run("seq2seq-train", "data=files", "eval.bucket_edges=[0,10,10]", f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", "eval.bucket_edges", "strictly increasing")
+
+
+def test_eval_without_checkpoint_names_the_directory(tmp_path):
+    (tmp_path / "not_a_run").mkdir()
+    result = run("seq2seq-eval", str(tmp_path / "not_a_run"), cache=tmp_path)
+    assert_user_error(result, "seq2seq-eval", str(tmp_path / "not_a_run"), "checkpoints/best.pt")
