@@ -15,6 +15,7 @@ from torch import Tensor
 from seq2seq.data.batching import collate, make_examples, token_batches
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 from seq2seq.models.encoder_decoder import EncoderDecoder
+from seq2seq.precision import autocast
 
 
 @dataclass
@@ -61,7 +62,7 @@ def greedy_search(
         length = row.index(EOS_ID) if EOS_ID in row else len(row)
         attention = None
         if need_attention and attentions[0] is not None:
-            attention = torch.stack([a[b] for a in attentions[: length + 1]]).cpu()
+            attention = torch.stack([a[b] for a in attentions[: length + 1]]).float().cpu()
         hypotheses.append(Hypothesis(row[:length], attention))
     return hypotheses
 
@@ -74,6 +75,7 @@ def translate(
     max_ratio: float = 1.5,
     max_offset: int = 10,
     need_attention: bool = False,
+    precision: str = "fp32",
 ) -> list[Hypothesis]:
     """Translate sentences in length-sorted batches, returning hypotheses in input order."""
     device = next(model.parameters()).device
@@ -84,7 +86,9 @@ def translate(
     results: list[Hypothesis | None] = [None] * len(sentences)
     for group in token_batches(examples, batch_tokens, shuffle=False):
         batch = collate(group).to(device)
-        for index, hypothesis in zip(batch.indices, greedy_search(model, batch.src, batch.src_mask, max_ratio, max_offset, need_attention)):
+        with autocast(device, precision):
+            hypotheses = greedy_search(model, batch.src, batch.src_mask, max_ratio, max_offset, need_attention)
+        for index, hypothesis in zip(batch.indices, hypotheses):
             results[index] = hypothesis
     model.train(was_training)
     return results  # type: ignore[return-value]

@@ -24,6 +24,7 @@ from seq2seq.decoding import translate
 from seq2seq.errors import UserError
 from seq2seq.evaluation import bucket_bounds, evaluate_split, format_results_table
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.precision import resolve_precision
 from seq2seq.rundir import load_checkpoint, run_metadata, write_json, write_text
 from seq2seq.training import Trainer, seed_everything
 
@@ -68,13 +69,20 @@ def check_config(config: DictConfig) -> None:
 
 
 def evaluate_splits(
-    model: EncoderDecoder, tokenizer: Tokenizer, corpus: Any, texts: dict[str, ParallelText], config: DictConfig, run_dir: Path
+    model: EncoderDecoder,
+    tokenizer: Tokenizer,
+    corpus: Any,
+    texts: dict[str, ParallelText],
+    config: DictConfig,
+    run_dir: Path,
+    precision: str,
 ) -> dict[str, Any]:
     """Decode each split, write its hypotheses, and score it overall and by source length."""
     results = {}
     for name, text in texts.items():
         hypotheses = translate(
-            model, tokenizer, text.src, config.eval.batch_tokens, config.eval.max_length_ratio, config.eval.max_length_offset
+            model, tokenizer, text.src, config.eval.batch_tokens, config.eval.max_length_ratio,
+            config.eval.max_length_offset, precision=precision,
         )
         output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
         write_text(run_dir / "hypotheses" / f"{name}.txt", "".join(line + "\n" for line in output))
@@ -97,6 +105,7 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    precision = build_from_config("precision", resolve_precision, config.precision, device)
 
     corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
     train = corpus.load(config.data.train_split)
@@ -117,12 +126,12 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     parameters = sum(p.numel() for p in model.parameters())
     fingerprint = corpus.fingerprint() if hasattr(corpus, "fingerprint") else None
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config, resolve=True))
-    write_json(run_dir / "meta.json", {**run_metadata(), "seed": config.seed, "parameters": parameters,
+    write_json(run_dir / "meta.json", {**run_metadata(), "seed": config.seed, "parameters": parameters, "precision": precision,
                                       "data_fingerprint": fingerprint, "train_pairs": len(train_examples),
                                       "vocab": {"src": tokenizer.src_vocab_size, "tgt": tokenizer.tgt_vocab_size}})
     log.info("model %s: %d parameters; %d training pairs; run directory %s", config.model.name, parameters, len(train_examples), run_dir)
 
-    trainer = Trainer(model, tokenizer, config, run_dir, device)
+    trainer = Trainer(model, tokenizer, config, run_dir, device, precision)
     if resuming:
         trainer.resume(checkpoints / "last.pt")
     outcome = trainer.fit(train_examples, valid_examples, valid)
@@ -134,7 +143,8 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
         "checkpoint": "checkpoints/best.pt",
         "training": {"epochs": outcome.epochs, "steps": outcome.steps, "seconds": round(outcome.seconds, 1),
                      "best_valid_score": outcome.best_score, "stopped_early": outcome.stopped_early},
-        "splits": evaluate_splits(model, tokenizer, corpus, tests, config, run_dir),
+        "precision": precision,
+        "splits": evaluate_splits(model, tokenizer, corpus, tests, config, run_dir, precision),
     }
     write_json(run_dir / "results.json", results)
     return results
@@ -171,11 +181,13 @@ def evaluate_run(path: Path, overrides: list[str]) -> dict[str, Any]:
     tokenizer = Tokenizer.load(run_dir / "tokenizer")
     model = build_model(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
     model.load_state_dict(checkpoint["model"])
-    model.to(resolve_device(config.device))
+    device = resolve_device(config.device)
+    precision = build_from_config("precision", resolve_precision, config.precision, device)
+    model.to(device)
     results_path = run_dir / ("results.json" if checkpoint_path.name == "best.pt" else f"results-{checkpoint_path.stem}.json")
     results = load_json(results_path) or {"model": config.model.name, "data": config.data.name, "splits": {}}
     results["checkpoint"] = str(checkpoint_path.relative_to(run_dir)) if checkpoint_path.is_relative_to(run_dir) else str(checkpoint_path)
-    results["splits"].update(evaluate_splits(model, tokenizer, corpus, texts, config, run_dir))
+    results["splits"].update(evaluate_splits(model, tokenizer, corpus, texts, config, run_dir, precision))
     write_json(results_path, results)
     return results
 

@@ -28,6 +28,7 @@ from seq2seq.data.tokenizer import PAD_ID, Tokenizer
 from seq2seq.decoding import translate
 from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
+from seq2seq.precision import autocast
 from seq2seq.rundir import append_jsonl, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> t
     """Summed token cross-entropy of one batch under teacher forcing."""
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)  # [batch, tgt_len, vocab]
     return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)),
+        logits.reshape(-1, logits.size(-1)).float(),
         batch.tgt_out.reshape(-1),
         ignore_index=PAD_ID,
         label_smoothing=label_smoothing,
@@ -66,11 +67,12 @@ def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> t
 
 
 @torch.inference_mode()
-def validation_loss(model: EncoderDecoder, batches: list[Batch]) -> float:
+def validation_loss(model: EncoderDecoder, batches: list[Batch], precision: str) -> float:
     model.eval()
     total, tokens = 0.0, 0
     for batch in batches:
-        total += float(batch_loss(model, batch, 0.0))
+        with autocast(batch.src.device, precision):
+            total += float(batch_loss(model, batch, 0.0))
         tokens += batch.num_tgt_tokens
     model.train()
     return total / max(tokens, 1)
@@ -96,8 +98,10 @@ class Trainer:
         config: DictConfig,
         run_dir: Path,
         device: torch.device,
+        precision: str,
     ) -> None:
-        self.model, self.tokenizer, self.config, self.device = model, tokenizer, config, device
+        self.model, self.tokenizer, self.config = model, tokenizer, config
+        self.device, self.precision = device, precision
         self.train_config = config.train
         self.checkpoints = run_dir / "checkpoints"
         self.metrics_path = run_dir / "metrics.jsonl"
@@ -147,7 +151,8 @@ class Trainer:
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             batch = collate(group).to(self.device)
-            loss = batch_loss(self.model, batch, settings.label_smoothing) / batch.num_tgt_tokens
+            with autocast(self.device, self.precision):
+                loss = batch_loss(self.model, batch, settings.label_smoothing) / batch.num_tgt_tokens
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if settings.clip_norm:
@@ -172,11 +177,11 @@ class Trainer:
         return True
 
     def _validate(self, valid_batches: list[Batch], valid: ParallelText) -> dict[str, Any]:
-        loss = validation_loss(self.model, valid_batches)
+        loss = validation_loss(self.model, valid_batches, self.precision)
         limit = self.train_config.valid_max_sentences or len(valid)
         hypotheses = translate(
             self.model, self.tokenizer, valid.src[:limit], self.config.eval.batch_tokens,
-            self.config.eval.max_length_ratio, self.config.eval.max_length_offset,
+            self.config.eval.max_length_ratio, self.config.eval.max_length_offset, precision=self.precision,
         )
         text = self.tokenizer.decode_tgt([h.tokens for h in hypotheses])
         bleu = corpus_scores(text, valid.tgt[:limit])["bleu"]

@@ -12,6 +12,7 @@ from seq2seq.data import tokenizer as tokenizer_module
 from seq2seq.data.batching import Example, collate, make_examples, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenizerSettings, build_tokenizer
+from seq2seq.errors import UserError
 
 
 def random_examples(count: int = 300, seed: int = 0) -> list[Example]:
@@ -154,3 +155,9 @@ def test_tokenizer_round_trips_and_uses_fixed_special_ids(cache_dir, model_type,
     tokenizer.save(tmp_path / "run" / "tokenizer")
     reloaded = type(tokenizer).load(tmp_path / "run" / "tokenizer")
     assert reloaded.encode_src(corpus.src[:20]) == tokenizer.encode_src(corpus.src[:20])
+
+
+def test_too_small_vocabulary_is_a_user_error_and_leaves_no_staging_dir(cache_dir):
+    with pytest.raises(UserError, match=r"tokenizer\.vocab_size=10: .*Vocabulary size is smaller"):
+        build_tokenizer(TokenizerSettings(vocab_size=10), synthetic_corpus(), cache_dir)
+    assert list(cache_dir.iterdir()) == []

@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,12 @@ import sacrebleu
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(os.sys.executable).parent
+BIN = Path(sys.executable).parent
 NUMBERS = [("eins", "one"), ("zwei", "two"), ("drei", "three"), ("vier", "four"), ("fünf", "five"),
            ("sechs", "six"), ("sieben", "seven"), ("acht", "eight"), ("neun", "nine"), ("zehn", "ten")]
 SIZES = {"train": 200, "valid": 20, "test": 20}
 SMALL_MODEL = [
-    "model=rnn_attention", "train=tiny", "tokenizer.vocab_size=100", "device=cpu",
+    "model=rnn_attention", "train=tiny", "tokenizer.vocab_size=100", "device=cpu", "threads=1",
     "model.encoder.hidden_size=32", "model.encoder.embedding_dim=32",
     "model.decoder.hidden_size=32", "model.decoder.embedding_dim=32", "model.decoder.attention_size=32",
 ]
@@ -134,6 +135,8 @@ def test_train_refuses_a_used_run_dir_unless_resuming(trained, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     results = json.loads((run_dir / "results.json").read_text())
     assert results["training"]["epochs"] == 2  # already at max_epochs: nothing more to train
+    original = json.loads((trained["run_dir"] / "results.json").read_text())
+    assert results["splits"]["test"]["bleu"] == original["splits"]["test"]["bleu"]  # same best checkpoint
     assert results["splits"]["test"]["sentences"] == SIZES["test"]
 
 
@@ -175,3 +178,10 @@ def test_eval_without_checkpoint_names_the_directory(tmp_path):
     (tmp_path / "not_a_run").mkdir()
     result = run("seq2seq-eval", str(tmp_path / "not_a_run"), cache=tmp_path)
     assert_user_error(result, "seq2seq-eval", str(tmp_path / "not_a_run"), "checkpoints/best.pt")
+
+
+def test_too_small_vocabulary_names_the_key(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    result = run("seq2seq-train", *files_overrides(files), "tokenizer.vocab_size=10", f"hydra.run.dir={tmp_path / 'run'}",
+                 cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", "tokenizer.vocab_size=10")

@@ -94,6 +94,16 @@ def test_truncated_gzip_is_a_clear_user_error(tmp_path):
         read_aligned("train", src, tgt)
 
 
+def test_corrupted_gzip_is_a_clear_user_error(tmp_path):
+    damaged = bytearray(gzip.compress("".join(f"Satz Nummer {i * 7919 % 1000}\n" for i in range(3000)).encode()))
+    for i in range(200, 400):
+        damaged[i] ^= 0x55
+    src = tmp_path / "bad.de.gz"
+    src.write_bytes(bytes(damaged))
+    with pytest.raises(UserError, match=r"bad\.de\.gz: damaged gzip file"):
+        read_aligned("train", src, write(tmp_path / "ok.en", ["one"]))
+
+
 def test_not_gzip_despite_suffix_is_a_clear_user_error(tmp_path):
     src = tmp_path / "plain.de.gz"
     src.write_bytes(b"ein Hund\n")

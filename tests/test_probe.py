@@ -34,6 +34,20 @@ NOUN = {n.de: n for n in NOUNS}
 VERB = {v.de: v for v in VERBS}
 PREP = {p.de: p for p in PREPOSITIONS}
 ADJ = {a.de: a for a in ADJECTIVES}
+ENGLISH_TAG = {**{n.en: "NOUN" for n in NOUNS}, **{a.en: "ADJ" for a in ADJECTIVES}, **{v.en: "VERB" for v in VERBS},
+               **{p.en: "PREP" for p in PREPOSITIONS}, "the": "ART", "a": "ART", "an": "ART", ",": ",",
+               "that": "REL", "which": "REL", "who": "REL", "whom": "REL"}
+PERSON = {n.en for n in NOUNS if n.person}
+
+
+def tag_english(sentence: str) -> tuple[list[str], list[str]]:
+    """English tokens (multi-word prepositions as one, commas as tokens, no final period) and their
+    tags, looked up in the lexicon: every English word form belongs to exactly one category."""
+    text = sentence[0].lower() + sentence[1:].removesuffix(".")
+    for prep in (p.en for p in PREPOSITIONS if " " in p.en):
+        text = re.sub(rf"\b{prep}\b", prep.replace(" ", "_"), text)
+    tokens = [t.replace("_", " ") for t in re.findall(r"[\w_]+|,", text)]
+    return tokens, [ENGLISH_TAG[t] for t in tokens]
 
 
 def sampled_pairs(count: int = 400, seed: int = 0):
@@ -62,6 +76,8 @@ def test_lexicon_is_large_and_one_to_one():
     assert (GENDER["Katze"], GENDER["Hund"], GENDER["Mädchen"], GENDER["Matte"]) == ("f", "m", "n", "f")
     other_english = {n.en for n in NOUNS} | {a.en for a in ADJECTIVES} | {w for p in PREPOSITIONS for w in p.en.split()}
     assert not other_english & {v.en for v in VERBS}, "a verb form spelled like another word breaks verb accuracy"
+    categories = [{n.en for n in NOUNS}, {a.en for a in ADJECTIVES}, {v.en for v in VERBS}, {p.en for p in PREPOSITIONS}]
+    assert len(ENGLISH_TAG) == sum(map(len, categories)) + 8, "tag_english needs one category per English word"
 
 
 def test_articles_adjectives_and_relative_pronouns_agree(pairs):
@@ -130,6 +146,54 @@ def test_english_side_is_consistent(pairs):
         assert pair.tgt[0].isupper() and pair.tgt.endswith(".") and ",," not in pair.tgt + pair.src
 
 
+def test_english_relative_clauses_are_svo_and_follow_their_noun(pairs):
+    """Each English relative clause follows its head noun (after a comma when German extraposes it),
+    with its verb right after the pronoun (subject relatives) or after a bare subject (object and
+    prepositional relatives), so a clause with an object or PP never ends in its verb. Clause by
+    clause, head, verb and extraposition match the German."""
+    for pair in pairs:
+        tokens, tags = tag_english(pair.tgt)
+        english = {}
+        for i in (i for i, tag in enumerate(tags) if tag == "REL"):
+            before = i - 1 - (tags[i - 1] == "PREP")
+            comma = tags[before] == ","
+            head = before - comma
+            assert tags[head] == "NOUN", (pair.tgt, tokens[i])
+            assert (tokens[i] in ("who", "whom")) == (tokens[head] in PERSON), pair.tgt
+            assert tokens[i] != "that" or not comma, pair.tgt
+            verb = i + 1
+            if tags[verb] == "ART":  # object or prepositional relative: its subject comes first
+                verb += 3 if tags[verb + 1] == "ADJ" else 2
+                assert tags[verb - 1] == "NOUN", (pair.tgt, tokens[i])
+            assert tags[verb] == "VERB", (pair.tgt, tokens[i])
+            english[tokens[head]] = (tokens[verb], comma, tags[verb + 1] if verb + 1 < len(tags) else ".")
+        words = [w for w in pair.words if w.pos != "PUNCT"]
+        german = {}
+        for clause in {w.clause for w in words} - {0}:
+            own = [i for i, w in enumerate(words) if w.clause == clause]
+            head = next(NOUN[words[i].head].en for i in own if words[i].pos == "REL")
+            extraposed = words[own[0] - 1].pos == "VERB"
+            tail = any(words[i].pos == "NOUN" and words[i].role != "subj" for i in own)  # object or PP
+            german[head] = (VERB[words[own[-1]].text].en, extraposed, tail)
+        assert english.keys() == german.keys(), (pair.src, pair.tgt)
+        for head, (verb, extraposed, tail) in german.items():
+            assert english[head][:2] == (verb, extraposed), (pair.src, pair.tgt, head)
+            assert not tail or english[head][2] in ("ART", "PREP"), (pair.src, pair.tgt, head)
+
+
+def test_object_relatives_mark_case(pairs):
+    """"die eine Eule hob" reads as "that lifted an owl", so an object relative whose pronoun is also
+    nominative (die, das) has a subject marked nominative (der, ein)."""
+    checked = 0
+    for pair in pairs:
+        words = [w for w in pair.words if w.pos != "PUNCT"]
+        for word, subject in zip(words, words[1:]):
+            if word.pos == "REL" and word.role == "obj" and word.text in ("die", "das"):
+                checked += 1
+                assert subject.text in ("der", "ein"), pair.src
+    assert checked > 20
+
+
 def cat_on_the_mat(extraposed: bool) -> Clause:
     dog = NP(NOUN["Hund"])
     mat = NP(NOUN["Matte"], rc=RC("subj", VERB["lag"], pp=PP(PREP["neben"], dog), extraposed=extraposed))
@@ -147,6 +211,16 @@ def test_the_example_sentence():
     assert embedded.tgt == "The cat that sat on the mat that lay next to the dog jumped."
 
 
+def lamb_clause() -> Clause:
+    squirrel = NP(NOUN["Eichhörnchen"], False, ADJ["mutig"])
+    koala = NP(NOUN["Koala"], adjective=ADJ["schön"], rc=RC("obj", VERB["hielt"], np=squirrel))
+    singer = NP(NOUN["Sänger"], adjective=ADJ["schnell"], rc=RC("obj", VERB["kaufte"], np=koala))
+    chicken = NP(NOUN["Huhn"], rc=RC("prep", VERB["rutschte"], np=singer, prep=PREP["neben"]))
+    lamb = NP(NOUN["Lamm"], False, rc=RC("subj", VERB["sprang"], pp=PP(PREP["neben"], chicken)))
+    fisherman = NP(NOUN["Fischer"], adjective=ADJ["kalt"], rc=RC("subj", VERB["nickte"]))
+    return Clause(lamb, VERB["sank"], pp=PP(PREP["ohne"], fisherman))
+
+
 @pytest.mark.parametrize("clause, src, tgt", [
     (Clause(NP(NOUN["Mann"], rc=RC("obj", VERB["sah"], np=NP(NOUN["Mädchen"]))), VERB["schlief"]),
      "Der Mann, den das Mädchen sah, schlief.", "The man whom the girl saw slept."),
@@ -158,6 +232,27 @@ def test_the_example_sentence():
      "Ein müdes Pferd lag unter einem grünen Baum.", "A tired horse lay under a green tree."),
     (Clause(NP(NOUN["Katze"]), VERB["jagte"], obj=NP(NOUN["Hund"], rc=RC("subj", VERB["lief"], pp=PP(PREP["durch"], NP(NOUN["Garten"]))))),
      "Die Katze jagte den Hund, der durch den Garten lief.", "The cat chased the dog that ran through the garden."),
+    # English verb right after the subject of an object relative; German keeps it last.
+    (Clause(NP(NOUN["Tochter"], rc=RC("obj", VERB["berührte"], np=NP(NOUN["Kater"]), pp=PP(PREP["nach"], NP(NOUN["Ritter"], False)))),
+            VERB["gähnte"]),
+     "Die Tochter, die der Kater nach einem Ritter berührte, gähnte.",
+     "The daughter whom the tomcat touched after a knight yawned."),
+    (Clause(NP(NOUN["Hund"], rc=RC("prep", VERB["schwamm"], np=NP(NOUN["Frau"]), prep=PREP["mit"],
+                                   pp=PP(PREP["aus"], NP(NOUN["Topf"])))), VERB["bellte"]),
+     "Der Hund, mit dem die Frau aus dem Topf schwamm, bellte.", "The dog with which the woman swam out of the pot barked."),
+    # The clause German extraposes after "hob" is about the owl, the last noun: in English it follows "owl".
+    (Clause(NP(NOUN["Wespe"], False, ADJ["grau"], rc=RC("subj", VERB["hob"], np=NP(NOUN["Eule"], False, ADJ["traurig"], rc=RC(
+        "prep", VERB["kletterte"], np=NP(NOUN["Gast"], adjective=ADJ["grau"]), prep=PREP["neben"], extraposed=True)))),
+        VERB["sprang"]),
+     "Eine graue Wespe, die eine traurige Eule hob, neben der der graue Gast kletterte, sprang.",
+     "A gray wasp that lifted a sad owl, next to which the gray guest climbed, jumped."),
+    # A relative clause on the subject of an object relative nests in English too: English has no
+    # other place for it (the sampler never builds one).
+    (lamb_clause(),
+     "Ein Lamm, das neben dem Huhn, neben dem der schnelle Sänger, den der schöne Koala, den ein mutiges Eichhörnchen "
+     "hielt, kaufte, rutschte, sprang, sank ohne den kalten Fischer, der nickte.",
+     "A lamb that jumped next to the chicken next to which the fast singer whom the beautiful koala that a brave "
+     "squirrel held bought slipped sank without the cold fisherman who nodded."),
 ])
 def test_hand_built_trees(clause, src, tgt):
     pair = realize(clause)

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def read_lines(path: Path) -> list[str]:
                     raise UserError(f"{path}:{number}: not valid UTF-8 ({error.reason})") from None
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
-    except (EOFError, gzip.BadGzipFile) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:  # truncated, not gzip, corrupted
         raise UserError(f"{path}: damaged gzip file ({error}); download or copy it again") from None
     return lines
 

@@ -8,9 +8,9 @@ records where the subject's head noun and the main verb sit in the German words.
 
 A relative clause on a noun inside another relative clause is either embedded right after its noun
 ("die auf der Matte, die neben dem Hund lag, saß") or extraposed after the enclosing clause's verb
-("die auf der Matte saß, die neben dem Hund lag"). English keeps every clause after its noun and
-marks the difference, so each German form has one translation: embedded → restrictive "that"/"who"
-without commas, extraposed → non-restrictive ", which"/", who" between commas.
+("die auf der Matte saß, die neben dem Hund lag"). English (`probe_english`) is SVO in every clause
+and keeps every relative clause right after its noun, marking the difference so each German form has
+one translation: embedded → restrictive "that"/"who", extraposed → non-restrictive ", which"/", who".
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from seq2seq.data.probe_english import english_tokens
 from seq2seq.data.probe_lexicon import (
     ADJECTIVES, ANIMATE, INTRANSITIVE, NOUNS, PREPOSITIONS, RELATIVE, TRANSITIVE, VERBS, Adjective,
-    Noun, Preposition, Verb, adjective_de, article_de, indefinite_en,
+    Noun, Preposition, Verb, adjective_de, article_de,
 )
 
 CASE_OF_ROLE = {"subj": "nom", "obj": "acc"}
@@ -45,14 +46,16 @@ class PP:
 class RC:
     """A relative clause; `kind` is the relative pronoun's role inside it.
 
-    "subj": die [np (object) | pp] saß/sah;  "obj": den [np (subject)] sah;
-    "prep": auf der [np (subject)] saß — `prep` is the preposition before the pronoun.
+    "subj": die [np (object)] [pp] sah/saß;  "obj": den [np (subject)] [pp] sah;
+    "prep": auf der [np (subject)] [pp] saß — `prep` is the preposition before the pronoun.
+    German puts the verb last ("den der Kater nach einem Ritter berührte"), English after the
+    pronoun or subject ("whom the tomcat touched after a knight").
     """
 
     kind: str
     verb: Verb
     np: NP | None = None
-    pp: PP | None = None  # verb-attached, only in "subj" clauses (after the object, if any)
+    pp: PP | None = None  # verb-attached, after the object or subject, if any
     prep: Preposition | None = None
     extraposed: bool = False
 
@@ -161,43 +164,6 @@ class _German:
                              "set extraposed=False on main-clause noun phrases")
 
 
-def _english_np(np: NP, out: list[str]) -> None:
-    rest = [np.adjective.en, np.noun.en] if np.adjective else [np.noun.en]
-    out.append("the" if np.definite else indefinite_en(rest[0]))
-    out.extend(rest)
-    if np.pp:
-        _english_pp(np.pp, out)
-    if np.rc:
-        _english_rc(np.rc, np.noun, out)
-
-
-def _english_pp(pp: PP, out: list[str]) -> None:
-    out.append(pp.prep.en)
-    _english_np(pp.np, out)
-
-
-def _english_rc(rc: RC, antecedent: Noun, out: list[str]) -> None:
-    if rc.extraposed:
-        out.append(",")
-    if rc.kind == "prep":
-        out += [rc.prep.en, "whom" if antecedent.person else "which"]
-    elif antecedent.person:
-        out.append("who" if rc.kind == "subj" else "whom")
-    else:
-        out.append("which" if rc.extraposed else "that")
-    if rc.kind == "subj":
-        out.append(rc.verb.en)
-        if rc.np:
-            _english_np(rc.np, out)
-        if rc.pp:
-            _english_pp(rc.pp, out)
-    else:
-        _english_np(rc.np, out)
-        out.append(rc.verb.en)
-    if rc.extraposed:
-        out.append(",")
-
-
 def _join(tokens: list[str]) -> str:
     """Attach punctuation to the preceding word; a closing comma merges into the next comma or period."""
     out: list[str] = []
@@ -227,15 +193,7 @@ def realize(clause: Clause) -> Pair:
     german.clause(clause)
     src = _join([w.text for w in german.words])
     src = src[0].upper() + src[1:]
-    english: list[str] = []
-    _english_np(clause.subject, english)
-    english.append(clause.verb.en)
-    if clause.obj:
-        _english_np(clause.obj, english)
-    if clause.pp:
-        _english_pp(clause.pp, english)
-    english.append(".")
-    tgt = _join(english)
+    tgt = _join(english_tokens(clause))
     tgt = tgt[0].upper() + tgt[1:]
 
     index, subject_index, verb_index = -1, -1, -1
@@ -266,6 +224,7 @@ def realize(clause: Clause) -> Pair:
 
 MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog", but no longer chains of noun PPs
 ADJ, NOUN_PP, REL, VERB_PP = range(4)  # kinds of expansion site
+MASCULINE_ANIMATE = [noun for noun in ANIMATE if noun.gender == "m"]
 
 
 class _Grower:
@@ -279,9 +238,13 @@ class _Grower:
     not repeat within a sentence; and no relative clause uses the main verb, so the main verb's
     English form occurs exactly once in the reference.
 
-    Two rules keep the German unambiguous, so that it fixes the English: a noun takes a PP or a
-    relative clause, never both (a relative clause belongs to the noun right before it), and only
-    the last noun of a relative clause (`last`) may have its own clause extraposed.
+    Three rules keep the German unambiguous, so that it fixes the English: a noun takes a PP or a
+    relative clause, never both (a relative clause belongs to the noun right before it); only the
+    last noun of a relative clause (`last`) may have its own clause extraposed; and an object
+    relative on a feminine or neuter noun, whose pronoun reads as nominative too, has a masculine
+    subject ("die der Hund sah"), since "die eine Eule hob" reads as "that lifted an owl". The
+    subject of an object or prepositional relative stays bare (an adjective at most), so a PP after
+    it belongs to the verb and English, with the verb right after that subject, need not nest.
     """
 
     def __init__(self, rng: random.Random, depth: int) -> None:
@@ -292,8 +255,8 @@ class _Grower:
         self.subject_share = rng.random() ** 0.3  # leans towards the subject: long distances are rarer
         self.main_verb = rng.choice(VERBS)
 
-    def noun_phrase(self, level: int, last: bool = True, chain: int = 0, animate: bool = False) -> NP:
-        pool = ANIMATE if animate else NOUNS
+    def noun_phrase(self, level: int, last: bool = True, chain: int = 0, pool: list[Noun] = NOUNS,
+                    bare: bool = False) -> NP:
         noun = self.rng.choice(pool)
         while noun.de in self.used:
             noun = self.rng.choice(pool)
@@ -302,6 +265,8 @@ class _Grower:
         self.length += 2
         sites = self.sites[self.side]
         sites[ADJ].append(np)
+        if bare:
+            return np
         if chain < MAX_PP_CHAIN:
             sites[NOUN_PP].append((np, level, last, chain))
         if level < self.depth:
@@ -330,7 +295,11 @@ class _Grower:
             rc.prep = self.rng.choice(PREPOSITIONS)
             self.length += 1
         if kind != "subj":
-            rc.np = self.noun_phrase(inner, animate=True)
+            ambiguous = kind == "obj" and host.noun.gender != "m"
+            rc.np = self.noun_phrase(inner, pool=MASCULINE_ANIMATE if ambiguous else ANIMATE, bare=True)
+            rc.pp = self.prep_phrase(inner) if needs_np else None
+            if not needs_np:
+                self.sites[self.side][VERB_PP].append((rc, inner))
         elif transitive:
             with_pp = self.rng.random() < 0.5
             rc.np = self.noun_phrase(inner, last=not with_pp)
@@ -346,7 +315,7 @@ class _Grower:
         """The main clause and the chain of relative clauses, hung from the subject or the end."""
         on_subject = on_subject or self.depth == 0
         self.side = 1
-        clause = Clause(self.noun_phrase(0, animate=True), self.main_verb)
+        clause = Clause(self.noun_phrase(0, pool=ANIMATE), self.main_verb)
         self.side = 0
         self.length += 1
         if self.main_verb.transitive:

@@ -19,6 +19,7 @@ from pathlib import Path
 import sentencepiece as spm
 
 from seq2seq.data.parallel import ParallelText
+from seq2seq.errors import UserError
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
@@ -108,13 +109,21 @@ def build_tokenizer(settings: TokenizerSettings, train: ParallelText, cache_dir:
     if not (target / "src.model").exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
-        if settings.joint:
-            _train_model(train.src + train.tgt, staging / "joint", settings)
-            shutil.copyfile(staging / "joint.model", staging / "src.model")
-            shutil.copyfile(staging / "joint.model", staging / "tgt.model")
-        else:
-            _train_model(train.src, staging / "src", settings)
-            _train_model(train.tgt, staging / "tgt", settings)
+        try:
+            if settings.joint:
+                _train_model(train.src + train.tgt, staging / "joint", settings)
+                shutil.copyfile(staging / "joint.model", staging / "src.model")
+                shutil.copyfile(staging / "joint.model", staging / "tgt.model")
+            else:
+                _train_model(train.src, staging / "src", settings)
+                _train_model(train.tgt, staging / "tgt", settings)
+        except RuntimeError as error:  # sentencepiece rejects the settings, e.g. too few pieces for the characters
+            shutil.rmtree(staging, ignore_errors=True)
+            reason = str(error).split("] ")[-1]
+            raise UserError(f"tokenizer.vocab_size={settings.vocab_size}: sentencepiece refused to train: {reason}") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         try:
             staging.rename(target)  # atomic: concurrent jobs never see a half-written model
         except OSError:  # another job finished first; its models are identical
