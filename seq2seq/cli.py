@@ -64,3 +64,37 @@ def evaluate(argv: list[str] | None = None) -> None:
         evaluate_run(args.run, overrides)
     except (UserError, OmegaConfBaseException) as error:
         fail("seq2seq-eval", str(error))
+
+
+def translate(argv: list[str] | None = None) -> None:
+    """seq2seq-translate RUN_DIR|CHECKPOINT SENTENCE... [--input FILE] [--heatmaps DIR]"""
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-translate",
+        description="Translate sentences with a trained run; optionally save a heatmap of the decoder's attention per sentence.",
+    )
+    parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
+    parser.add_argument("sentences", nargs="*", help="German sentences to translate")
+    parser.add_argument("--input", type=Path, help="a file with one sentence per line ('-' for stdin)")
+    parser.add_argument("--heatmaps", type=Path, help="directory for attention_NNN.png, one per sentence")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. device=cpu")
+    args = parser.parse_args(argv)
+    from seq2seq.runner import open_run, translate_sentences
+
+    try:
+        sentences = list(args.sentences)
+        if args.input:
+            stream = sys.stdin if str(args.input) == "-" else args.input.open(encoding="utf-8")
+            sentences += [line.strip() for line in stream if line.strip()]
+        if not sentences:
+            raise UserError("nothing to translate: give sentences as arguments or --input FILE")
+        run = open_run(args.run, args.set)
+        if args.heatmaps and not run.model.decoder.has_attention:
+            print(
+                f"note: model '{run.config.model.name}' has no attention to show: its decoder reads only the "
+                "encoder's final summary vector",
+                file=sys.stderr,
+            )
+        for output in translate_sentences(run, sentences, args.heatmaps):
+            print(output)
+    except (UserError, OmegaConfBaseException, OSError) as error:
+        fail("seq2seq-translate", str(error))

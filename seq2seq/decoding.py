@@ -21,7 +21,7 @@ from seq2seq.precision import autocast
 @dataclass
 class Hypothesis:
     tokens: list[int]  # without BOS/EOS
-    attention: Tensor | None = None  # [len(tokens) + 1, src_len] incl. the EOS step, if requested
+    attention: Tensor | None = None  # [len(tokens) + 1, source length] incl. the EOS step, if requested
 
 
 def max_output_lengths(src_mask: Tensor, ratio: float, offset: int) -> Tensor:
@@ -62,7 +62,8 @@ def greedy_search(
         length = row.index(EOS_ID) if EOS_ID in row else len(row)
         attention = None
         if need_attention and attentions[0] is not None:
-            attention = torch.stack([a[b] for a in attentions[: length + 1]]).float().cpu()
+            source_length = int(src_mask[b].sum())
+            attention = torch.stack([a[b, :source_length] for a in attentions[: length + 1]]).float().cpu()
         hypotheses.append(Hypothesis(row[:length], attention))
     return hypotheses
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from seq2seq.decoding import translate
 from seq2seq.errors import UserError
 from seq2seq.evaluation import bucket_bounds, evaluate_split, format_results_table
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.plotting import plot_attention
 from seq2seq.precision import resolve_precision
 from seq2seq.rundir import load_checkpoint, run_metadata, write_json, write_text
 from seq2seq.training import Trainer, seed_everything
@@ -163,8 +165,20 @@ def locate_run(path: Path) -> tuple[Path, Path]:
     return path, checkpoint
 
 
-def evaluate_run(path: Path, overrides: list[str]) -> dict[str, Any]:
-    """Score a trained run on its test splits (or `eval.splits=[...]`) and update its results file."""
+@dataclass
+class TrainedRun:
+    """A finished run re-opened: its config (with overrides), model weights, tokenizer and device."""
+
+    run_dir: Path
+    checkpoint_path: Path
+    config: DictConfig
+    model: EncoderDecoder
+    tokenizer: Tokenizer
+    precision: str
+
+
+def open_run(path: Path, overrides: list[str]) -> TrainedRun:
+    """Rebuild a trained model from its run directory's config, tokenizer and checkpoint."""
     run_dir, checkpoint_path = locate_run(path)
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
@@ -176,21 +190,47 @@ def evaluate_run(path: Path, overrides: list[str]) -> dict[str, Any]:
         raise UserError(f"bad override in {' '.join(overrides)}: {error}") from None
     check_config(config)
     checkpoint = load_checkpoint(checkpoint_path)
-    corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
-    texts = load_splits(corpus, test_split_names(config))
     tokenizer = Tokenizer.load(run_dir / "tokenizer")
     model = build_model(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
     model.load_state_dict(checkpoint["model"])
     device = resolve_device(config.device)
     precision = build_from_config("precision", resolve_precision, config.precision, device)
-    model.to(device)
-    results_path = run_dir / ("results.json" if checkpoint_path.name == "best.pt" else f"results-{checkpoint_path.stem}.json")
-    results = load_json(results_path) or {"model": config.model.name, "data": config.data.name, "splits": {}}
-    results["checkpoint"] = str(checkpoint_path.relative_to(run_dir)) if checkpoint_path.is_relative_to(run_dir) else str(checkpoint_path)
-    results["splits"].update(evaluate_splits(model, tokenizer, corpus, texts, config, run_dir, precision))
+    return TrainedRun(run_dir, checkpoint_path, config, model.to(device).eval(), tokenizer, precision)
+
+
+def evaluate_run(path: Path, overrides: list[str]) -> dict[str, Any]:
+    """Score a trained run on its test splits (or `eval.splits=[...]`) and update its results file."""
+    run = open_run(path, overrides)
+    corpus = build_from_config("data.corpus", instantiate, run.config.data.corpus)
+    texts = load_splits(corpus, test_split_names(run.config))
+    name = run.checkpoint_path.name
+    results_path = run.run_dir / ("results.json" if name == "best.pt" else f"results-{run.checkpoint_path.stem}.json")
+    results = load_json(results_path) or {"model": run.config.model.name, "data": run.config.data.name, "splits": {}}
+    results["checkpoint"] = str(run.checkpoint_path)
+    results["splits"].update(
+        evaluate_splits(run.model, run.tokenizer, corpus, texts, run.config, run.run_dir, run.precision)
+    )
     write_json(results_path, results)
     return results
 
 
 def load_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def translate_sentences(run: TrainedRun, sentences: list[str], heatmap_dir: Path | None) -> list[str]:
+    """Translate sentences with a trained run; with `heatmap_dir`, also save one attention map per sentence."""
+    want_maps = heatmap_dir is not None and run.model.decoder.has_attention
+    config = run.config.eval
+    hypotheses = translate(
+        run.model, run.tokenizer, sentences, config.batch_tokens, config.max_length_ratio, config.max_length_offset,
+        need_attention=want_maps, precision=run.precision,
+    )
+    outputs = run.tokenizer.decode_tgt([h.tokens for h in hypotheses])
+    if want_maps:
+        for number, (sentence, hypothesis, output) in enumerate(zip(sentences, hypotheses, outputs), start=1):
+            source_tokens = run.tokenizer.src_pieces(sentence) + ["</s>"]
+            target_tokens = run.tokenizer.tgt_pieces(hypothesis.tokens) + ["</s>"]
+            plot_attention(hypothesis.attention, source_tokens, target_tokens,
+                           heatmap_dir / f"attention_{number:03d}.png", title=f"{run.config.model.name}: {output}")
+    return outputs

@@ -185,3 +185,32 @@ def test_too_small_vocabulary_names_the_key(tmp_path):
     result = run("seq2seq-train", *files_overrides(files), "tokenizer.vocab_size=10", f"hydra.run.dir={tmp_path / 'run'}",
                  cache=tmp_path)
     assert_user_error(result, "seq2seq-train", "tokenizer.vocab_size=10")
+
+
+def test_translate_prints_translations_and_writes_one_heatmap_per_sentence(trained):
+    out = trained["base"] / "maps"
+    result = run("seq2seq-translate", str(trained["run_dir"]), "eins zwei drei", "vier", "--heatmaps", str(out),
+                 cache=trained["cache"])
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 2
+    maps = sorted(out.glob("attention_*.png"))
+    assert [m.name for m in maps] == ["attention_001.png", "attention_002.png"]
+    assert all(m.read_bytes().startswith(b"\x89PNG") for m in maps)
+
+
+def test_translate_says_plainly_that_a_plain_rnn_has_no_attention(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    overrides = [o.replace("model=rnn_attention", "model=rnn") for o in SMALL_MODEL if "attention_size" not in o]
+    run_dir = tmp_path / "run"
+    trained = run("seq2seq-train", *files_overrides(files), *overrides, "train.max_epochs=1", f"hydra.run.dir={run_dir}",
+                  cache=tmp_path / "cache")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    result = run("seq2seq-translate", str(run_dir), "eins", "--heatmaps", str(tmp_path / "maps"), cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    assert "no attention to show" in result.stderr
+    assert not (tmp_path / "maps").exists()
+
+
+def test_translate_without_sentences_is_a_user_error(trained):
+    result = run("seq2seq-translate", str(trained["run_dir"]), cache=trained["cache"])
+    assert_user_error(result, "seq2seq-translate", "nothing to translate")
