@@ -89,4 +89,11 @@ def format_results_table(split: str, result: dict[str, Any]) -> str:
         bleu = "-" if row["bleu"] is None else f"{row['bleu']:.2f}"
         chrf = "-" if row["chrf"] is None else f"{row['chrf']:.2f}"
         lines.append(f"  {row['bucket']:>10} {row['count']:>6} {bleu:>6} {chrf:>6}")
+    if "verb_accuracy" in result:
+        verbs = result["verb_accuracy"]
+        lines.append(f"  main-verb accuracy {verbs['overall']['accuracy']:.1%}, by subject–verb distance:")
+        lines.append(f"  {'distance':>10} {'count':>6} {'acc.':>6}")
+        for row in verbs["by_distance"]:
+            accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+            lines.append(f"  {row['bucket']:>10} {row['count']:>6} {accuracy:>6}")
     return "\n".join(lines)

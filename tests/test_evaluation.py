@@ -100,3 +100,19 @@ def test_perfect_hypotheses_score_100():
 def test_evaluate_split_rejects_misaligned_inputs():
     with pytest.raises(ValueError, match="5 hypotheses, 6 references, 6 sources"):
         evaluate_split(HYPOTHESES[:5], REFERENCES, SOURCES, EDGES)
+
+
+def test_results_table_shows_buckets_and_verb_accuracy_when_present():
+    from seq2seq.evaluation import format_results_table
+
+    result = evaluate_split(["a b c d e"] * 2, ["a b c d e"] * 2, ["x"] * 2, [0, 5])
+    result["verb_accuracy"] = {
+        "overall": {"accuracy": 0.5, "count": 2, "correct": 1},
+        "by_distance": [{"bucket": "0-4", "count": 2, "correct": 1, "accuracy": 0.5},
+                        {"bucket": "5+", "count": 0, "correct": 0, "accuracy": None}],
+    }
+    table = format_results_table("test", result).splitlines()
+    assert table[0].startswith("test: BLEU 100.00")
+    assert any(line.split() == ["0-4", "2", "100.00", "100.00"] for line in table)
+    assert any(line.split() == ["5+", "0", "-", "-"] for line in table)
+    assert "main-verb accuracy 50.0%" in "\n".join(table)
