@@ -26,6 +26,7 @@ from seq2seq.data.batching import Batch, Example, collate, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import PAD_ID, Tokenizer
 from seq2seq.decoding import translate
+from seq2seq.errors import UserError
 from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.precision import autocast
@@ -153,6 +154,12 @@ class Trainer:
             batch = collate(group).to(self.device)
             with autocast(self.device, self.precision):
                 loss = batch_loss(self.model, batch, settings.label_smoothing) / batch.num_tgt_tokens
+            if not torch.isfinite(loss):
+                last_good = self.checkpoints / "last.pt"
+                raise UserError(
+                    f"training loss became {loss.item()} at step {self.step + 1}; last good checkpoint: "
+                    f"{last_good if last_good.exists() else 'none yet'}; try a lower train.lr or train.clip_norm"
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if settings.clip_norm:

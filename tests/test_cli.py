@@ -214,3 +214,4 @@ def test_translate_says_plainly_that_a_plain_rnn_has_no_attention(tmp_path):
 def test_translate_without_sentences_is_a_user_error(trained):
     result = run("seq2seq-translate", str(trained["run_dir"]), cache=trained["cache"])
     assert_user_error(result, "seq2seq-translate", "nothing to translate")
+

@@ -171,3 +171,39 @@ def test_tiny_model_learns_to_copy(encoder: str, decoder: str, steps: int) -> No
             for position, strongest in enumerate(hypothesis.attention[:-1].argmax(dim=-1).tolist())
         ]
         assert sum(aligned) / len(aligned) > 0.9, f"{sum(aligned) / len(aligned):.2%} of outputs aligned"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ["model.encoder.norm_first=false", "model.decoder.norm_first=false"],
+        ["model.encoder.positions=learned", "model.decoder.positions=learned"],
+        ["model.decoder.tie_embeddings=false"],
+    ],
+    ids=["post-norm", "learned-positions", "untied"],
+)
+def test_transformer_variants_decode_incrementally_as_in_full(variant: list[str]) -> None:
+    model = build("transformer", "transformer", variant).eval()
+    tied = model.decoder.output.weight is model.decoder.embedding.embedding.weight
+    assert tied == ("model.decoder.tie_embeddings=false" not in variant)
+    generator = torch.Generator().manual_seed(5)
+    src, src_mask = padded_batch([5, 2], SRC_VOCAB, generator)
+    tgt, _ = padded_batch([4, 4], TGT_VOCAB, generator)
+    full, _ = model(src, src_mask, tgt)
+    memory = model.decoder.prepare(model.encode(src, src_mask))
+    state = model.decoder.init_state(memory)
+    for t in range(tgt.size(1)):
+        logits, state, _ = model.decoder.step(tgt[:, t], memory, state)
+        torch.testing.assert_close(logits, full[:, t], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("summary", ["mean", "first", "last"])
+def test_transformer_encoder_summary_pools_only_real_tokens(summary: str) -> None:
+    model = build("transformer", "rnn", [f"model.encoder.summary={summary}"]).eval()
+    generator = torch.Generator().manual_seed(6)
+    src, src_mask = padded_batch([3, 6], SRC_VOCAB, generator)
+    memory = model.encode(src, src_mask)
+    alone = model.encode(src[:1, :3], src_mask[:1, :3])
+    torch.testing.assert_close(memory.summary[:1], alone.summary, atol=1e-5, rtol=1e-5)
+    expected = {"mean": alone.states.mean(1), "first": alone.states[:, 0], "last": alone.states[:, -1]}[summary]
+    torch.testing.assert_close(alone.summary, expected)
