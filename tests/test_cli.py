@@ -215,3 +215,20 @@ def test_translate_without_sentences_is_a_user_error(trained):
     result = run("seq2seq-translate", str(trained["run_dir"]), cache=trained["cache"])
     assert_user_error(result, "seq2seq-translate", "nothing to translate")
 
+
+
+def test_the_same_seed_repeats_a_run_exactly(trained, tmp_path):
+    """A second run with the same config and seed logs the same losses and scores the same BLEU."""
+    again = tmp_path / "again"
+    result = run("seq2seq-train", *files_overrides(trained["files"]), *SMALL_MODEL, f"hydra.run.dir={again}",
+                 cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    def records(run_dir: Path) -> list[tuple]:
+        rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        return [(r["kind"], r["step"], r["loss"], r.get("bleu")) for r in rows]
+
+    assert records(again) == records(trained["run_dir"])
+    first = json.loads((trained["run_dir"] / "results.json").read_text())["splits"]["test"]
+    second = json.loads((again / "results.json").read_text())["splits"]["test"]
+    assert (second["bleu"], second["chrf"]) == (first["bleu"], first["chrf"])

@@ -208,3 +208,25 @@ def test_multi30k_val_split_has_1014_pairs():
     text = NamedCorpus("multi30k", ["train", "val"], root=str(MULTI30K)).load("val")
     assert len(text) == 1014
     assert all(text.src) and all(text.tgt)
+
+
+EXPECTED_PAIRS = {
+    "multi30k": {"train": 29000, "val": 1014, "test_2016_flickr": 1000, "test_2017_flickr": 1000, "test_2018_flickr": 1071},
+    "wmt_ted": {"train": 40499, "dev": 2998, "test": 5996, "long": 1334},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PAIRS))
+def test_named_data_configs_load_every_split_from_the_shared_copy(name):
+    root = shared_data_dir() / name
+    if not root.is_dir():
+        pytest.skip(f"no local {name} copy at {root} (set SEQ2SEQ_DATA)")
+    from hydra import compose, initialize_config_module
+    from hydra.utils import instantiate
+
+    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
+        config = compose("config", overrides=[f"data={name}", f"data.root={root}"])
+    corpus = instantiate(config.data.corpus)
+    roles = [config.data.train_split, config.data.valid_split, *config.data.test_splits]
+    assert sorted(roles) == sorted(EXPECTED_PAIRS[name])
+    assert {split: len(corpus.load(split)) for split in roles} == EXPECTED_PAIRS[name]
