@@ -43,20 +43,21 @@ def train(config: DictConfig) -> float | None:
 
 
 def evaluate(argv: list[str] | None = None) -> None:
-    """seq2seq-eval RUN_DIR|CHECKPOINT [split=NAME[,NAME]] [key=value ...]"""
+    """seq2seq-eval RUN_DIR|CHECKPOINT [split=NAME[,NAME]] [beam=K] [key=value ...]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-eval",
         description="Re-evaluate a trained run on any split without retraining; results go into the run directory.",
     )
     parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
-    parser.add_argument("overrides", nargs="*", help="split=NAME[,NAME...] and config overrides such as data.root=DIR")
+    parser.add_argument("overrides", nargs="*", help="split=NAME[,NAME...], beam=K and config overrides such as data.root=DIR")
     args = parser.parse_args(argv)
     overrides = []
     for item in args.overrides:
         if "=" not in item:
             fail("seq2seq-eval", f"'{item}' is not key=value (e.g. split=test or data.root=DIR)")
         key, value = item.split("=", 1)
-        overrides.append(f"eval.splits=[{value}]" if key == "split" else item)
+        shortcuts = {"split": f"eval.splits=[{value}]", "beam": f"eval.beam_size={value}"}
+        overrides.append(shortcuts.get(key, item))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from seq2seq.runner import evaluate_run
 

@@ -1,13 +1,15 @@
-"""Search over any decoder through its `step` interface: batched greedy decoding.
+"""Search over any decoder through its `step` interface: batched greedy and beam search.
 
 One search serves every decoder because decoders expose the same incremental interface and keep
-their state in batch-first tensors. The encoder runs once per batch; per-sentence precomputation
-(`decoder.prepare`) happens once, not at every step.
+their state in batch-first tensors (reordered with `select_rows` when beams are re-ranked). The
+encoder runs once per batch; per-sentence precomputation (`decoder.prepare`) happens once and is
+shared by all beams of a sentence, never recomputed per step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -15,6 +17,7 @@ from torch import Tensor
 from seq2seq.data.batching import collate, make_examples, token_batches
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 from seq2seq.models.encoder_decoder import EncoderDecoder
+from seq2seq.models.interfaces import select_rows
 from seq2seq.precision import autocast
 
 
@@ -22,6 +25,7 @@ from seq2seq.precision import autocast
 class Hypothesis:
     tokens: list[int]  # without BOS/EOS
     attention: Tensor | None = None  # [len(tokens) + 1, source length] incl. the EOS step, if requested
+    score: float | None = None  # beam search: log-probability divided by the length penalty
 
 
 def max_output_lengths(src_mask: Tensor, ratio: float, offset: int) -> Tensor:
@@ -68,27 +72,124 @@ def greedy_search(
     return hypotheses
 
 
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT's ((5 + |Y|) / 6)^alpha (Wu et al. 2016, §7): alpha=0 ranks by raw log-probability."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@torch.inference_mode()
+def beam_search(
+    model: EncoderDecoder,
+    src: Tensor,
+    src_mask: Tensor,
+    beam_size: int = 5,
+    alpha: float = 0.6,
+    max_ratio: float = 1.5,
+    max_offset: int = 10,
+    n_best: int = 1,
+) -> list[list[Hypothesis]]:
+    """Keep the `beam_size` best prefixes per sentence; return each sentence's `n_best` finished ones, best first.
+
+    Each step ranks 2k candidates per sentence: those ending in EOS among the top k are finished
+    (scored with the length penalty), the best k others live on, so a finished hypothesis never
+    starves the beam. A sentence is done once it holds k finished hypotheses; the search stops when
+    every sentence is done (or has reached its length limit, where EOS is forced).
+    """
+    if not 1 <= n_best <= beam_size:
+        raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
+    batch, k, device = src.size(0), beam_size, src.device
+    decoder = model.decoder
+    memory = decoder.prepare(model.encode(src, src_mask))
+    memory = memory.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * k, ...]
+    state = decoder.init_state(memory)
+    limits = max_output_lengths(src_mask, max_ratio, max_offset).tolist()
+    scores = torch.full((batch, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0  # all beams start identical: expand only the first
+    tokens = torch.full((batch * k,), BOS_ID, dtype=torch.long, device=device)
+    prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    rows = torch.arange(batch, device=device).unsqueeze(1) * k  # first row of each sentence's beams
+    for t in range(max(limits)):
+        logits, state, _ = decoder.step(tokens, memory, state)
+        log_probs = logits.float().log_softmax(dim=-1)  # [batch * k, vocab]
+        at_limit = torch.tensor([t + 1 >= limit for limit in limits], device=device).repeat_interleave(k)
+        if bool(at_limit.any()):
+            forced = torch.full_like(log_probs, float("-inf"))
+            forced[:, EOS_ID] = 0.0
+            log_probs = torch.where(at_limit.unsqueeze(1), forced, log_probs)
+        vocab = log_probs.size(-1)
+        candidates = (scores.view(-1, 1) + log_probs).view(batch, k * vocab)
+        top_scores, top_ids = candidates.topk(2 * k, dim=1)  # [batch, 2k]
+        origins, words = top_ids // vocab, top_ids % vocab
+        ends = words == EOS_ID
+        for b, j in (ends[:, :k] & torch.isfinite(top_scores[:, :k])).nonzero().tolist():
+            if len(finished[b]) < k:
+                prefix = prefixes[b * k + origins[b, j]].tolist()
+                score = float(top_scores[b, j]) / length_penalty(len(prefix) + 1, alpha)
+                finished[b].append(Hypothesis(prefix, score=score))
+        done = torch.tensor([len(f) >= k for f in finished], device=device)
+        if bool(done.all()):
+            break
+        alive = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=1)
+        scores = alive.values.masked_fill(done.unsqueeze(1), float("-inf"))
+        chosen = (rows + origins.gather(1, alive.indices)).view(-1)  # [batch * k] rows to continue
+        tokens = words.gather(1, alive.indices).view(-1)
+        state = select_rows(state, chosen)
+        prefixes = torch.cat([prefixes[chosen], tokens.unsqueeze(1)], dim=1)
+    return [sorted(f, key=lambda h: h.score, reverse=True)[:n_best] for f in finished]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How to decode (mirrors conf/eval: beam_size, length_penalty, max_length_ratio/offset, batch_tokens)."""
+
+    beam_size: int = 1
+    length_penalty: float = 0.6
+    max_length_ratio: float = 1.5
+    max_length_offset: int = 10
+    batch_tokens: int = 8000
+
+    @classmethod
+    def from_config(cls, config: Any) -> "SearchSettings":
+        return cls(**{name: config[name] for name in cls.__dataclass_fields__})
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise ValueError(f"eval.beam_size={self.beam_size}: must be at least 1 (1 = greedy)")
+        if self.max_length_ratio <= 0 or self.max_length_offset < 1:
+            raise ValueError("eval.max_length_ratio must be > 0 and eval.max_length_offset >= 1")
+
+
 def translate(
     model: EncoderDecoder,
     tokenizer: Tokenizer,
     sentences: list[str],
-    batch_tokens: int = 4000,
-    max_ratio: float = 1.5,
-    max_offset: int = 10,
+    settings: SearchSettings,
     need_attention: bool = False,
     precision: str = "fp32",
 ) -> list[Hypothesis]:
-    """Translate sentences in length-sorted batches, returning hypotheses in input order."""
+    """Translate sentences in length-sorted batches (greedy for beam size 1), returning them in input order."""
+    if need_attention and settings.beam_size > 1:
+        raise ValueError("attention maps come from greedy decoding: use beam_size=1")
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     src_ids = tokenizer.encode_src(sentences)
     examples = make_examples(src_ids, [[] for _ in src_ids])
     results: list[Hypothesis | None] = [None] * len(sentences)
-    for group in token_batches(examples, batch_tokens, shuffle=False):
+    ratio, offset = settings.max_length_ratio, settings.max_length_offset
+    for group in token_batches(examples, settings.batch_tokens, shuffle=False):
         batch = collate(group).to(device)
         with autocast(device, precision):
-            hypotheses = greedy_search(model, batch.src, batch.src_mask, max_ratio, max_offset, need_attention)
+            if settings.beam_size == 1:
+                hypotheses = greedy_search(model, batch.src, batch.src_mask, ratio, offset, need_attention)
+            else:
+                hypotheses = [
+                    best[0]
+                    for best in beam_search(
+                        model, batch.src, batch.src_mask, settings.beam_size, settings.length_penalty, ratio, offset
+                    )
+                ]
         for index, hypothesis in zip(batch.indices, hypotheses):
             results[index] = hypothesis
     model.train(was_training)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from seq2seq.data.batching import make_examples
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
-from seq2seq.decoding import translate
+from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
 from seq2seq.evaluation import bucket_bounds, evaluate_split, format_results_table
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
@@ -68,6 +68,7 @@ def check_config(config: DictConfig) -> None:
         bucket_bounds(list(config.eval.bucket_edges))
     except ValueError as error:
         raise UserError(f"eval.bucket_edges: {error}") from None
+    build_from_config("eval", SearchSettings.from_config, config.eval)
 
 
 def evaluate_splits(
@@ -80,12 +81,10 @@ def evaluate_splits(
     precision: str,
 ) -> dict[str, Any]:
     """Decode each split, write its hypotheses, and score it overall and by source length."""
+    search = SearchSettings.from_config(config.eval)
     results = {}
     for name, text in texts.items():
-        hypotheses = translate(
-            model, tokenizer, text.src, config.eval.batch_tokens, config.eval.max_length_ratio,
-            config.eval.max_length_offset, precision=precision,
-        )
+        hypotheses = translate(model, tokenizer, text.src, search, precision=precision)
         output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
         write_text(run_dir / "hypotheses" / f"{name}.txt", "".join(line + "\n" for line in output))
         result = evaluate_split(output, text.tgt, text.src, list(config.eval.bucket_edges))
@@ -141,6 +140,8 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     model.load_state_dict(load_checkpoint(outcome.best_checkpoint)["model"])
     results = {
         "model": config.model.name,
+        "encoder": type(model.encoder).__name__,
+        "decoder": type(model.decoder).__name__,
         "data": config.data.name,
         "checkpoint": "checkpoints/best.pt",
         "training": {"epochs": outcome.epochs, "steps": outcome.steps, "seconds": round(outcome.seconds, 1),
@@ -221,11 +222,10 @@ def load_json(path: Path) -> dict[str, Any] | None:
 def translate_sentences(run: TrainedRun, sentences: list[str], heatmap_dir: Path | None) -> list[str]:
     """Translate sentences with a trained run; with `heatmap_dir`, also save one attention map per sentence."""
     want_maps = heatmap_dir is not None and run.model.decoder.has_attention
-    config = run.config.eval
-    hypotheses = translate(
-        run.model, run.tokenizer, sentences, config.batch_tokens, config.max_length_ratio, config.max_length_offset,
-        need_attention=want_maps, precision=run.precision,
-    )
+    search = SearchSettings.from_config(run.config.eval)
+    if want_maps:
+        search = replace(search, beam_size=1)
+    hypotheses = translate(run.model, run.tokenizer, sentences, search, need_attention=want_maps, precision=run.precision)
     outputs = run.tokenizer.decode_tgt([h.tokens for h in hypotheses])
     if want_maps:
         for number, (sentence, hypothesis, output) in enumerate(zip(sentences, hypotheses, outputs), start=1):

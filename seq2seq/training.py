@@ -13,7 +13,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from tqdm import tqdm
 from seq2seq.data.batching import Batch, Example, collate, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import PAD_ID, Tokenizer
-from seq2seq.decoding import translate
+from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
 from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
@@ -186,10 +186,8 @@ class Trainer:
     def _validate(self, valid_batches: list[Batch], valid: ParallelText) -> dict[str, Any]:
         loss = validation_loss(self.model, valid_batches, self.precision)
         limit = self.train_config.valid_max_sentences or len(valid)
-        hypotheses = translate(
-            self.model, self.tokenizer, valid.src[:limit], self.config.eval.batch_tokens,
-            self.config.eval.max_length_ratio, self.config.eval.max_length_offset, precision=self.precision,
-        )
+        greedy = replace(SearchSettings.from_config(self.config.eval), beam_size=1)  # fast enough to run each epoch
+        hypotheses = translate(self.model, self.tokenizer, valid.src[:limit], greedy, precision=self.precision)
         text = self.tokenizer.decode_tgt([h.tokens for h in hypotheses])
         bleu = corpus_scores(text, valid.tgt[:limit])["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50.0)), "bleu": bleu}

@@ -232,3 +232,16 @@ def test_the_same_seed_repeats_a_run_exactly(trained, tmp_path):
     first = json.loads((trained["run_dir"] / "results.json").read_text())["splits"]["test"]
     second = json.loads((again / "results.json").read_text())["splits"]["test"]
     assert (second["bleu"], second["chrf"]) == (first["bleu"], first["chrf"])
+
+
+def test_eval_with_beam_search_rescores_and_rejects_beam_zero(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    result = run("seq2seq-eval", str(run_dir), "beam=3", cache=trained["cache"])
+    assert result.returncode == 0, result.stderr
+    hypotheses = (run_dir / "hypotheses" / "test.txt").read_text().splitlines()
+    references = trained["files"]["test"][1].read_text().splitlines()
+    test = json.loads((run_dir / "results.json").read_text())["splits"]["test"]
+    assert test["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+    assert_user_error(run("seq2seq-eval", str(run_dir), "beam=0", cache=trained["cache"]),
+                      "seq2seq-eval", "eval.beam_size=0")
