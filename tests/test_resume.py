@@ -1,0 +1,48 @@
+"""A run killed at any moment resumes from its last checkpoint and ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from test_cli import BIN, REPO, SMALL_MODEL, files_overrides, run, write_corpus
+
+EPOCHS = ["train.max_epochs=3", "train.patience=10"]
+
+
+def valid_records(run_dir: Path) -> dict[int, tuple]:
+    """Validation scores by epoch (a resumed run may log an interrupted epoch's training twice)."""
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {r["epoch"]: (r["step"], r["loss"], r["bleu"]) for r in rows if r["kind"] == "valid"}
+
+
+def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    cache = tmp_path / "cache"
+    args = [*files_overrides(files), *SMALL_MODEL, *EPOCHS]
+
+    straight = tmp_path / "straight"
+    assert run("seq2seq-train", *args, f"hydra.run.dir={straight}", cache=cache).returncode == 0
+
+    killed = tmp_path / "killed"
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
+    process = subprocess.Popen([str(BIN / "seq2seq-train"), *args, f"hydra.run.dir={killed}"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert checkpoint.exists() and not (killed / "results.json").exists(), "the kill should land before the run ends"
+
+    resumed = run("seq2seq-train", *args, f"hydra.run.dir={killed}", "train.resume=true", cache=cache)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert valid_records(killed) == valid_records(straight)
+    assert sorted(valid_records(killed)) == [1, 2, 3]
+    final = [json.loads((d / "results.json").read_text())["splits"]["test"] for d in (killed, straight)]
+    assert final[0]["bleu"] == final[1]["bleu"] and final[0]["chrf"] == final[1]["chrf"]
