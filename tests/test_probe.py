@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from seq2seq.errors import UserError
 from seq2seq.data.probe import ProbeConfig, ProbeCorpus, length_buckets, verb_accuracy
 from seq2seq.data.probe_grammar import NP, PP, RC, Clause, realize, sample_clause
 from seq2seq.data.probe_lexicon import ADJECTIVES, NOUNS, PREPOSITIONS, VERBS
@@ -330,7 +331,7 @@ def test_default_config_spreads_distances_and_loads_from_yaml():
 
 
 def test_unknown_split_names_the_available_ones(corpus):
-    with pytest.raises(ValueError, match=r"'dev'.*\['test', 'train', 'valid'\]"):
+    with pytest.raises(UserError, match=r"'dev'.*\['test', 'train', 'valid'\]"):
         corpus.load("dev")
 
 

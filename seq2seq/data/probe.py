@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 from seq2seq.data.parallel import ParallelText
+from seq2seq.errors import UserError
 from seq2seq.data.probe_grammar import Pair, realize, sample_clause
 
 MIN_SENTENCE_WORDS = 3  # "Die Katze sprang."
@@ -145,7 +146,7 @@ class ProbeCorpus:
         form in the target), depth (relative-clause nesting) and length (German words).
         """
         if split not in self.config.splits:
-            raise ValueError(f"probe corpus has no split '{split}'; available: {sorted(self.config.splits)}")
+            raise UserError(f"probe corpus has no split '{split}'; available: {sorted(self.config.splits)}")
         return self._generate()[split]
 
     def fingerprint(self) -> str:
