@@ -27,7 +27,7 @@ MAX_ATTEMPTS_PER_PAIR = 10_000
 @dataclass
 class ProbeConfig:
     seed: int = 1234
-    splits: dict[str, int] = field(default_factory=lambda: {"train": 20000, "valid": 500, "test": 1200})
+    splits: dict[str, int] = field(default_factory=lambda: {"train": 12000, "valid": 500, "test": 1200})
     min_words: int = 4
     max_words: int = 60
     depth_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.2, 0.15, 0.15, 0.1, 0.1])
