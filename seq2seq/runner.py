@@ -28,6 +28,7 @@ from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.plotting import plot_attention
 from seq2seq.precision import resolve_precision
 from seq2seq.rundir import load_checkpoint, run_metadata, write_json, write_text
+from seq2seq.statistics import BootstrapSettings, BucketSettings
 from seq2seq.training import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ def check_config(config: DictConfig) -> None:
         bucket_bounds(list(config.eval.bucket_edges))
     except ValueError as error:
         raise UserError(f"eval.bucket_edges: {error}") from None
+    for key, settings in (("bootstrap", BootstrapSettings), ("buckets", BucketSettings)):
+        try:
+            settings.from_config(config.eval.get(key))
+        except ValueError as error:
+            raise UserError(f"eval.{key}.{error}") from None
     build_from_config("eval", SearchSettings.from_config, config.eval)
 
 
@@ -87,7 +93,10 @@ def evaluate_splits(
         hypotheses = translate(model, tokenizer, text.src, search, precision=precision)
         output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
         write_text(run_dir / "hypotheses" / f"{name}.txt", "".join(line + "\n" for line in output))
-        result = evaluate_split(output, text.tgt, text.src, list(config.eval.bucket_edges))
+        buckets = BucketSettings.from_config(config.eval.get("buckets"))
+        subwords = [len(ids) for ids in tokenizer.encode_src(text.src)] if buckets.unit == "subwords" else None
+        result = evaluate_split(output, text.tgt, text.src, list(config.eval.bucket_edges), buckets=buckets,
+                                bootstrap=BootstrapSettings.from_config(config.eval.get("bootstrap")), source_subwords=subwords)
         if text.meta is not None and hasattr(corpus, "extra_metrics"):
             result.update(corpus.extra_metrics(text, output))
         results[name] = result

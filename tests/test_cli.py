@@ -245,3 +245,56 @@ def test_eval_with_beam_search_rescores_and_rejects_beam_zero(trained, tmp_path)
     assert test["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
     assert_user_error(run("seq2seq-eval", str(run_dir), "beam=0", cache=trained["cache"]),
                       "seq2seq-eval", "eval.beam_size=0")
+
+
+def test_compare_writes_csv_and_markdown_and_marks_only_real_differences(trained, tmp_path):
+    """Baseline, an identical copy, and a copy whose hypotheses are the references (a far better system)."""
+    runs = {name: tmp_path / name for name in ("base", "twin", "oracle")}
+    for run_dir in runs.values():
+        shutil.copytree(trained["run_dir"], run_dir)
+    references = trained["files"]["test"][1].read_text(encoding="utf-8")
+    (runs["oracle"] / "hypotheses" / "test.txt").write_text(references, encoding="utf-8")
+    base_results = json.loads((runs["base"] / "results.json").read_text())["splits"]["test"]
+    assert base_results["bleu"] < 90  # precondition: the tiny model is far from perfect
+    assert base_results["bleu_ci"][0] <= base_results["bleu"] <= base_results["bleu_ci"][1]
+    assert "slope" in base_results["length_sensitivity"]
+
+    out = tmp_path / "out"
+    result = run("seq2seq-compare", *map(str, runs.values()), "--test", "bs", "--out", str(out), cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == (out / "comparison.md").read_text()
+
+    import csv
+
+    rows = list(csv.DictReader((out / "comparison.csv").open()))
+    buckets = ["all"] + [row["bucket"] for row in base_results["by_length"]]
+    assert [(r["run"], r["bucket"]) for r in rows] == [(run_name, b) for run_name in runs for b in buckets]
+    by_key = {(r["run"], r["bucket"]): r for r in rows}
+    assert float(by_key[("base", "all")]["bleu"]) == pytest.approx(base_results["bleu"])
+    assert float(by_key[("oracle", "all")]["bleu"]) == pytest.approx(100.0)
+    assert by_key[("base", "all")]["bleu_p"] == ""  # the baseline is not tested against itself
+    assert by_key[("twin", "all")]["bleu_significant"] == "False" and float(by_key[("twin", "all")]["bleu_p"]) == 1.0
+    assert by_key[("oracle", "all")]["bleu_significant"] == "True" and float(by_key[("oracle", "all")]["bleu_p"]) < 0.05
+    assert by_key[("oracle", "20-29")]["count"] == "0" and by_key[("oracle", "20-29")]["bleu"] == ""
+    assert float(by_key[("base", "all")]["slope_low"]) <= float(by_key[("base", "all")]["slope_high"])
+
+    markdown = (out / "comparison.md").read_text().splitlines()
+    oracle_all = next(line for line in markdown if line.startswith("| oracle | all |"))
+    assert "100.00*" in oracle_all
+    assert not any("*" in line for line in markdown if line.startswith(("| base |", "| twin |")))
+    assert sum(line.startswith("| base | ") for line in markdown) == len(buckets) + 1  # + its length-sensitivity row
+
+
+def test_compare_errors_are_one_line(trained, tmp_path):
+    run_dir = str(trained["run_dir"])
+    assert_user_error(run("seq2seq-compare", run_dir, cache=trained["cache"]), "seq2seq-compare", "at least two run directories")
+    assert_user_error(run("seq2seq-compare", run_dir, run_dir, "--split", "valid", cache=trained["cache"]),
+                      "seq2seq-compare", "hypotheses/valid.txt not found", "seq2seq-eval")
+    other = tmp_path / "other"
+    shutil.copytree(trained["run_dir"], other)
+    files = write_corpus(tmp_path / "data", seed=1)
+    config = (other / "config.yaml").read_text().replace(str(trained["files"]["test"][0]), str(files["test"][0]))
+    (other / "config.yaml").write_text(config)
+    assert_user_error(run("seq2seq-compare", run_dir, str(other), "--out", str(tmp_path), cache=trained["cache"]),
+                      "seq2seq-compare", "different 'test' data")
+    assert not (tmp_path / "comparison.md").exists()
