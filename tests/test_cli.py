@@ -298,3 +298,16 @@ def test_compare_errors_are_one_line(trained, tmp_path):
     assert_user_error(run("seq2seq-compare", run_dir, str(other), "--out", str(tmp_path), cache=trained["cache"]),
                       "seq2seq-compare", "different 'test' data")
     assert not (tmp_path / "comparison.md").exists()
+
+
+def test_a_failing_job_does_not_stop_the_sweep(trained, tmp_path):
+    """A bad value in one job of a multirun is recorded in that job's error.txt; the other job completes."""
+    sweep = tmp_path / "sweep"
+    result = run("seq2seq-train", "-m", *files_overrides(trained["files"]), *SMALL_MODEL, "train.max_epochs=1",
+                 "model.decoder.cell=lstm,bogus", f"hydra.sweep.dir={sweep}", cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    good, bad = sweep / "0_rnn_attention", sweep / "1_rnn_attention"
+    assert json.loads((good / "results.json").read_text())["splits"]["test"]["sentences"] == SIZES["test"]
+    assert not (bad / "results.json").exists()
+    error = (bad / "error.txt").read_text()
+    assert "model: cell='bogus'" in error and "gru, lstm" in error
