@@ -18,7 +18,13 @@ from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.evaluation import source_length
 from seq2seq.runner import build_from_config, test_split_names
-from seq2seq.statistics import BootstrapSettings, BucketSettings, compare_systems, quantile_edges
+from seq2seq.statistics import (
+    MIN_TEST_SENTENCES,
+    BootstrapSettings,
+    BucketSettings,
+    compare_systems,
+    quantile_edges,
+)
 
 
 def read_hypotheses(path: Path) -> list[str]:
@@ -71,7 +77,8 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
         f"Buckets by source {buckets.unit} ({buckets.mode}; edges {', '.join(map(str, edges))}, last open). "
         f"{level} percentile bootstrap intervals ({settings.resamples} resamples, seed {settings.seed}). "
         f"p: paired {'bootstrap' if comparison['test'] == 'bs' else 'approximate randomization'} test against the "
-        f"baseline `{comparison['baseline']}`; `*` marks {star} (uncorrected for multiple comparisons).", "",
+        f"baseline `{comparison['baseline']}`; `*` marks {star} (uncorrected for multiple comparisons; buckets of "
+        f"fewer than {MIN_TEST_SENTENCES} sentences are not tested).", "",
         f"| run | bucket | count | BLEU | BLEU {level} CI | p | chrF | chrF {level} CI | p |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]

@@ -33,6 +33,8 @@ from seq2seq.training import Trainer, seed_everything
 
 log = logging.getLogger(__name__)
 
+EVAL_DEFAULTS = Path(__file__).parent / "conf" / "eval" / "default.yaml"
+
 
 def build_from_config(key: str, build: Any, *args: Any) -> Any:
     """Call a config-driven constructor, naming the config key when the user's values are at fault."""
@@ -194,6 +196,8 @@ def open_run(path: Path, overrides: list[str]) -> TrainedRun:
     if not config_path.is_file():
         raise UserError(f"{run_dir}: config.yaml missing; it is not a seq2seq run directory")
     config = OmegaConf.load(config_path)
+    # Keys added to eval/ after the run was trained take their defaults (which keep old behaviour).
+    config.eval = OmegaConf.merge(OmegaConf.load(EVAL_DEFAULTS), config.eval)
     try:
         config.merge_with_dotlist(overrides)
     except Exception as error:

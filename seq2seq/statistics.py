@@ -155,6 +155,9 @@ def corpus_interval(
 
 # ---- paired significance -------------------------------------------------------------------------
 
+MIN_TEST_SENTENCES = 10
+
+
 def paired_test(
     baseline: list[str], system: list[str], references: list[str], test: str = "bs",
     resamples: int = 1000, seed: int = 12345, alpha: float = 0.05,
@@ -163,10 +166,12 @@ def paired_test(
 
     Identical hypotheses get p = 1: sacrebleu counts resampled differences strictly greater than the
     observed one, so a zero observed difference against all-zero resamples would read p = 1/(n+1).
+    Sets of fewer than MIN_TEST_SENTENCES sentences are not tested (p None): with one sentence every
+    resample repeats the observed difference, and sacrebleu would report p = 1/(n+1).
     """
     if not (len(baseline) == len(system) == len(references)):
         raise ValueError(f"{len(baseline)} baseline, {len(system)} system hypotheses, {len(references)} references")
-    if not references:
+    if len(references) < MIN_TEST_SENTENCES:
         return {name: {"p": None, "significant": None} for name in METRICS}
     if list(baseline) == list(system):
         return {name: {"p": 1.0, "significant": False} for name in METRICS}

@@ -311,3 +311,15 @@ def test_a_failing_job_does_not_stop_the_sweep(trained, tmp_path):
     assert not (bad / "results.json").exists()
     error = (bad / "error.txt").read_text()
     assert "model: cell='bogus'" in error and "gru, lstm" in error
+
+
+def test_eval_fills_eval_keys_that_an_older_run_config_lacks(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    config = (run_dir / "config.yaml").read_text()
+    older = "\n".join(line for line in config.splitlines() if not line.strip().startswith(("beam_size:", "length_penalty:")))
+    (run_dir / "config.yaml").write_text(older + "\n")
+    result = run("seq2seq-eval", str(run_dir), cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    original = json.loads((trained["run_dir"] / "results.json").read_text())["splits"]["test"]
+    assert json.loads((run_dir / "results.json").read_text())["splits"]["test"]["bleu"] == original["bleu"]

@@ -13,6 +13,7 @@ from seq2seq.errors import UserError
 from seq2seq.evaluation import evaluate_split, format_results_table
 from seq2seq.runner import check_config
 from seq2seq.statistics import (
+    MIN_TEST_SENTENCES,
     BootstrapSettings,
     bucket_members,
     compare_systems,
@@ -253,3 +254,12 @@ def test_bad_statistics_settings_are_one_line_errors_naming_the_key(override, me
         with pytest.raises(UserError) as error:
             check_config(compose("config", overrides=[override]))
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_sets_too_small_to_test_get_no_p_value_even_when_they_differ():
+    refs = sentences(MIN_TEST_SENTENCES, lengths=(3, 8))
+    shuffled = refs[1:] + refs[:1]
+    few = paired_test(refs[: MIN_TEST_SENTENCES - 1], shuffled[: MIN_TEST_SENTENCES - 1], refs[: MIN_TEST_SENTENCES - 1])
+    assert few == {"bleu": {"p": None, "significant": None}, "chrf": {"p": None, "significant": None}}
+    enough = paired_test(refs, shuffled, refs, resamples=200)
+    assert enough["bleu"]["p"] is not None
