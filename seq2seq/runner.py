@@ -29,7 +29,7 @@ from seq2seq.plotting import plot_attention
 from seq2seq.precision import resolve_precision
 from seq2seq.rundir import load_checkpoint, run_metadata, write_json, write_text
 from seq2seq.statistics import BootstrapSettings, BucketSettings
-from seq2seq.training import Trainer, seed_everything
+from seq2seq.training import Trainer, check_train_settings, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,10 @@ def evaluate_splits(
 def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Train one model as configured, writing everything into `run_dir`; returns results.json's content."""
     check_config(config)
+    try:
+        check_train_settings(config.train)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     checkpoints = run_dir / "checkpoints"
     resuming = bool(config.train.resume) and (checkpoints / "last.pt").exists()
     if (checkpoints / "last.pt").exists() and not resuming:

@@ -55,6 +55,18 @@ def learning_rate_factor(schedule: str, warmup_steps: int, step: int) -> float:
     raise ValueError(f"train.schedule={schedule!r}: choose 'noam' or 'constant'")
 
 
+def check_train_settings(settings: DictConfig) -> None:
+    """Reject impossible `train.*` values before any data is read (ValueError naming the key)."""
+    learning_rate_factor(settings.schedule, settings.warmup_steps, 0)
+    if settings.early_stopping_metric not in ("bleu", "loss"):
+        raise ValueError(f"train.early_stopping_metric={settings.early_stopping_metric!r}: choose 'bleu' or 'loss'")
+    for key in ("max_epochs", "batch_tokens", "patience", "log_every"):
+        if not isinstance(settings[key], int) or settings[key] < 1:
+            raise ValueError(f"train.{key}={settings[key]!r}: must be a whole number >= 1")
+    if settings.lr <= 0 or not 0 <= settings.label_smoothing < 1:
+        raise ValueError(f"train.lr={settings.lr} must be > 0 and train.label_smoothing={settings.label_smoothing} in [0, 1)")
+
+
 def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
     """Summed token cross-entropy of one batch under teacher forcing."""
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)  # [batch, tgt_len, vocab]

@@ -323,3 +323,15 @@ def test_eval_fills_eval_keys_that_an_older_run_config_lacks(trained, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     original = json.loads((trained["run_dir"] / "results.json").read_text())["splits"]["test"]
     assert json.loads((run_dir / "results.json").read_text())["splits"]["test"]["bleu"] == original["bleu"]
+
+
+@pytest.mark.parametrize(
+    "override,named",
+    [("train.schedule=cosine", "train.schedule='cosine'"), ("train.early_stopping_metric=chrf", "train.early_stopping_metric"),
+     ("train.batch_tokens=0", "train.batch_tokens=0"), ("train.label_smoothing=1.5", "train.label_smoothing=1.5"),
+     ("precision=fp8", "precision='fp8'")],
+)
+def test_impossible_training_settings_fail_before_any_data_is_read(tmp_path, override, named):
+    """data=files with no paths would fail on reading: the settings error must come first."""
+    result = run("seq2seq-train", "data=files", override, f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
+    assert_user_error(result, "seq2seq-train", named)
