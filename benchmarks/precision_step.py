@@ -48,6 +48,16 @@ def tokens_per_second(preset: str, precision: str, steps: int) -> float:
     return BATCH * LENGTH / min(times[1:])
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what the platform module knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -56,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lines = [
-        f"# Training-step throughput, fp32 vs bf16 autocast ({platform.processor() or platform.machine()}, "
+        f"# Training-step throughput, fp32 vs bf16 autocast ({cpu_model()}, "
         f"{os.cpu_count()} cores, {args.threads} threads, torch {torch.__version__})",
         "",
         f"Random batches of {BATCH} × {LENGTH} tokens, vocabulary {VOCAB}, preset default sizes; best of {args.steps} steps.",
