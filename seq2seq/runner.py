@@ -133,9 +133,12 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     )
     tokenizer = build_tokenizer(settings, train, Path(config.tokenizer.cache_dir))
     tokenizer.save(run_dir / "tokenizer")
-    train_examples = make_examples(tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt), config.train.max_len)
-    if len(train_examples) < len(train):
-        log.warning("dropped %d training pairs longer than train.max_len=%d subwords", len(train) - len(train_examples), config.train.max_len)
+    src_ids, tgt_ids = tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt)
+    train_examples = make_examples(src_ids, tgt_ids, config.train.max_len, config.train.long_sentences)
+    too_long = sum(max(len(s) + 1, len(t) + 1) > config.train.max_len for s, t in zip(src_ids, tgt_ids))
+    if too_long:
+        action = "dropped" if config.train.long_sentences == "filter" else "truncated"
+        log.warning("%s %d training pairs longer than train.max_len=%d subwords", action, too_long, config.train.max_len)
     valid_examples = make_examples(tokenizer.encode_src(valid.src), tokenizer.encode_tgt(valid.tgt))
 
     model = build_from_config("model", build_model, config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size).to(device)

@@ -58,6 +58,8 @@ def learning_rate_factor(schedule: str, warmup_steps: int, step: int) -> float:
 def check_train_settings(settings: DictConfig) -> None:
     """Reject impossible `train.*` values before any data is read (ValueError naming the key)."""
     learning_rate_factor(settings.schedule, settings.warmup_steps, 0)
+    if settings.long_sentences not in ("filter", "truncate"):
+        raise ValueError(f"train.long_sentences={settings.long_sentences!r}: choose 'filter' or 'truncate'")
     if settings.early_stopping_metric not in ("bleu", "loss"):
         raise ValueError(f"train.early_stopping_metric={settings.early_stopping_metric!r}: choose 'bleu' or 'loss'")
     for key in ("max_epochs", "batch_tokens", "patience", "log_every"):

@@ -66,6 +66,15 @@ def test_make_examples_appends_eos_and_drops_long_pairs():
     assert [(e.index, e.src, e.tgt) for e in examples] == [(0, [5, 6, EOS_ID], [8])]
 
 
+def test_make_examples_can_truncate_long_pairs_to_fit_instead():
+    examples = make_examples([[5, 6], [5] * 9, [7]], [[8], [9, 9], [8] * 9], max_len=5, long_sentences="truncate")
+    assert [(e.index, e.src, e.tgt) for e in examples] == [
+        (0, [5, 6, EOS_ID], [8]), (1, [5, 5, 5, 5, EOS_ID], [9, 9]), (2, [7, EOS_ID], [8, 8, 8, 8])]
+    assert all(len(e.src) <= 5 and len(e.tgt) + 1 <= 5 for e in examples)
+    with pytest.raises(ValueError, match="train.long_sentences='cut'"):
+        make_examples([[5]], [[6]], max_len=5, long_sentences="cut")
+
+
 def test_collate_pads_masks_and_shifts_targets():
     examples = [Example(4, [10, 11, 12, EOS_ID], [20, 21]), Example(9, [13, EOS_ID], [22, 23, 24, 25])]
     batch = collate(examples)

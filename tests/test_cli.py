@@ -335,3 +335,14 @@ def test_impossible_training_settings_fail_before_any_data_is_read(tmp_path, ove
     """data=files with no paths would fail on reading: the settings error must come first."""
     result = run("seq2seq-train", "data=files", override, f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path)
     assert_user_error(result, "seq2seq-train", named)
+
+
+def test_empty_lines_fail_policy_names_file_and_line_from_the_command_line(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    src, _ = files["train"]
+    lines = src.read_text(encoding="utf-8").splitlines()
+    lines[4] = "   "
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "data.empty_lines=fail",
+                 f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path / "cache")
+    assert_user_error(result, "seq2seq-train", f"{src}:5", "data.empty_lines=drop")

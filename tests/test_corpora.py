@@ -42,11 +42,25 @@ def test_read_aligned_loads_pairs_in_order(tmp_path, suffix):
     assert list(zip(text.src, text.tgt)) == list(zip(SRC, TGT))
 
 
-def test_read_aligned_drops_pairs_with_an_empty_side(tmp_path):
-    src = write(tmp_path / "a.de", ["eins", "", "drei"])
-    tgt = write(tmp_path / "a.en", ["one", "two", "three"])
+def test_read_aligned_drops_pairs_with_an_empty_side(tmp_path, caplog):
+    src = write(tmp_path / "a.de", ["eins", "", "drei", "   "])
+    tgt = write(tmp_path / "a.en", ["one", "two", "three", "four"])
     text = read_aligned("train", src, tgt)
     assert list(zip(text.src, text.tgt)) == [("eins", "one"), ("drei", "three")]
+    assert "dropped 2 pairs" in caplog.text
+
+
+def test_empty_lines_can_be_fatal_naming_file_line_and_count(tmp_path):
+    src = write(tmp_path / "a.de", ["eins", "zwei", " \t ", ""])
+    tgt = write(tmp_path / "a.en", ["one", "two", "three", "four"])
+    with pytest.raises(UserError, match=r"a\.de:3: 2 sentence pairs have an empty or whitespace-only side"):
+        read_aligned("train", src, tgt, empty_lines="fail")
+    tsv = write(tmp_path / "b.tsv", ["eins\tone", "", "drei\tthree"])
+    with pytest.raises(UserError, match=r"b\.tsv:2: 1 sentence pairs"):
+        FilesCorpus({"train": str(tsv)}, empty_lines="fail").load("train")
+    assert len(FilesCorpus({"train": str(tsv)}).load("train")) == 2
+    with pytest.raises(ValueError, match="empty_lines='keep'"):
+        FilesCorpus({"train": str(tsv)}, empty_lines="keep")
 
 
 def test_line_count_mismatch_names_both_files_and_counts(tmp_path):

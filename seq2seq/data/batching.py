@@ -46,8 +46,15 @@ class Batch:
         )
 
 
-def make_examples(src_ids: list[list[int]], tgt_ids: list[list[int]], max_len: int | None = None) -> list[Example]:
-    """Append EOS to sources; drop pairs longer than `max_len` subwords on either side (if given)."""
+def make_examples(
+    src_ids: list[list[int]], tgt_ids: list[list[int]], max_len: int | None = None, long_sentences: str = "filter"
+) -> list[Example]:
+    """Append EOS to sources; pairs longer than `max_len` subwords (with EOS) on either side are
+    dropped (`filter`) or cut to fit (`truncate`)."""
+    if long_sentences not in ("filter", "truncate"):
+        raise ValueError(f"train.long_sentences={long_sentences!r}: choose 'filter' or 'truncate'")
+    if max_len is not None and long_sentences == "truncate":
+        src_ids, tgt_ids = [s[: max_len - 1] for s in src_ids], [t[: max_len - 1] for t in tgt_ids]
     examples = [Example(i, s + [EOS_ID], t) for i, (s, t) in enumerate(zip(src_ids, tgt_ids))]
     if max_len is not None:
         examples = [e for e in examples if len(e.src) <= max_len and len(e.tgt) + 1 <= max_len]

@@ -41,41 +41,58 @@ def read_lines(path: Path) -> list[str]:
     return lines
 
 
-def drop_empty_pairs(text: ParallelText, where: str) -> ParallelText:
-    """Drop pairs with an empty side: they teach nothing and break length statistics."""
-    keep = [i for i, (s, t) in enumerate(zip(text.src, text.tgt)) if s and t]
-    if len(keep) == len(text):
+EMPTY_LINE_POLICIES = ("drop", "fail")
+
+
+def check_empty_policy(policy: str) -> str:
+    if policy not in EMPTY_LINE_POLICIES:
+        raise ValueError(f"empty_lines={policy!r}: choose one of {', '.join(EMPTY_LINE_POLICIES)}")
+    return policy
+
+
+def handle_empty_pairs(text: ParallelText, where: str, policy: str) -> ParallelText:
+    """Pairs with an empty (or whitespace-only) side teach nothing and skew length statistics.
+
+    `drop` removes them and logs how many; `fail` stops at the first, naming its line.
+    """
+    empty = [i for i, (s, t) in enumerate(zip(text.src, text.tgt)) if not s or not t]
+    if not empty:
         return text
-    log.warning("%s: dropped %d pairs with an empty side", where, len(text) - len(keep))
+    if policy == "fail":
+        raise UserError(
+            f"{where}:{empty[0] + 1}: {len(empty)} sentence pairs have an empty or whitespace-only side (the first "
+            "on this line); remove them or set data.empty_lines=drop"
+        )
+    log.warning("%s: dropped %d pairs with an empty or whitespace-only side", where, len(empty))
+    dropped = set(empty)
+    keep = [i for i in range(len(text)) if i not in dropped]
     meta = None if text.meta is None else [text.meta[i] for i in keep]
     return ParallelText(text.name, [text.src[i] for i in keep], [text.tgt[i] for i in keep], meta)
 
 
-def read_aligned(name: str, src_path: Path, tgt_path: Path) -> ParallelText:
+def read_aligned(name: str, src_path: Path, tgt_path: Path, empty_lines: str = "drop") -> ParallelText:
     """Read two line-aligned files as one split; differing line counts or an empty split are errors."""
     src, tgt = read_lines(src_path), read_lines(tgt_path)
     if len(src) != len(tgt):
         raise UserError(
             f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: the files must be line-aligned"
         )
-    text = drop_empty_pairs(ParallelText(name, src, tgt), f"{src_path}")
+    text = handle_empty_pairs(ParallelText(name, src, tgt), f"{src_path}", empty_lines)
     if not len(text):
         raise UserError(f"split '{name}' is empty: {src_path} and {tgt_path} hold no sentence pairs")
     return text
 
 
-def read_tsv(name: str, path: Path) -> ParallelText:
-    """Read a `source<TAB>target` file as one split."""
+def read_tsv(name: str, path: Path, empty_lines: str = "drop") -> ParallelText:
+    """Read a `source<TAB>target` file as one split (a blank line counts as an empty pair)."""
     src, tgt = [], []
     for number, line in enumerate(read_lines(path), start=1):
-        if not line:
-            continue
-        fields = line.split("\t")
+        fields = line.split("\t") if line else ["", ""]
         if len(fields) != 2:
             raise UserError(f"{path}:{number}: expected 'source<TAB>target', found {len(fields)} fields")
         src.append(fields[0].strip())
         tgt.append(fields[1].strip())
-    text = drop_empty_pairs(ParallelText(name, src, tgt), str(path))
+    text = handle_empty_pairs(ParallelText(name, src, tgt), str(path), empty_lines)
     if not len(text):
         raise UserError(f"split '{name}' is empty: {path} holds no sentence pairs")
     return text
@@ -105,8 +122,10 @@ class NamedCorpus:
         tgt_lang: str = "en",
         root: str | None = None,
         hub: dict[str, Any] | None = None,
+        empty_lines: str = "drop",
     ) -> None:
         self.name, self.splits = name, list(splits)
+        self.empty_lines = check_empty_policy(empty_lines)
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.root = self._local_root(root)
         self.hub = dict(hub) if hub else None
@@ -133,7 +152,7 @@ class NamedCorpus:
     def _load_local(self, split: str) -> ParallelText:
         src = find_split_file(self.root, split, self.src_lang)
         tgt = find_split_file(self.root, split, self.tgt_lang)
-        return read_aligned(split, src, tgt)
+        return read_aligned(split, src, tgt, self.empty_lines)
 
     def _load_hub(self, split: str) -> ParallelText:
         where = f"pass data.root=DIR or set {DATA_ENV}=DIR holding {self.name}/"
@@ -157,7 +176,7 @@ class NamedCorpus:
             pairs = list(zip(rows[self.src_lang], rows[self.tgt_lang]))
         src = [s.strip() for s, _ in pairs]
         tgt = [t.strip() for _, t in pairs]
-        return drop_empty_pairs(ParallelText(split, src, tgt), f"{self.hub['path']}:{hub_split}")
+        return handle_empty_pairs(ParallelText(split, src, tgt), f"{self.hub['path']}:{hub_split}", self.empty_lines)
 
     def fingerprint(self) -> str:
         """Where the data came from, for the run directory (local path or hub id)."""
@@ -167,8 +186,9 @@ class NamedCorpus:
 class FilesCorpus:
     """The user's own data: per split either `{src: PATH, tgt: PATH}` (line-aligned) or a TSV path."""
 
-    def __init__(self, splits: dict[str, Any]) -> None:
+    def __init__(self, splits: dict[str, Any], empty_lines: str = "drop") -> None:
         self.splits = {name: spec for name, spec in splits.items()}
+        self.empty_lines = check_empty_policy(empty_lines)
         self._cache: dict[str, ParallelText] = {}
 
     def load(self, split: str) -> ParallelText:
@@ -177,11 +197,11 @@ class FilesCorpus:
         if split not in self._cache:
             spec = self.splits[split]
             if isinstance(spec, str):
-                self._cache[split] = read_tsv(split, Path(spec))
+                self._cache[split] = read_tsv(split, Path(spec), self.empty_lines)
             else:
                 if not spec.get("src") or not spec.get("tgt"):
                     raise UserError(f"data.corpus.splits.{split} needs both 'src' and 'tgt' paths (or one TSV path)")
-                self._cache[split] = read_aligned(split, Path(spec["src"]), Path(spec["tgt"]))
+                self._cache[split] = read_aligned(split, Path(spec["src"]), Path(spec["tgt"]), self.empty_lines)
         return self._cache[split]
 
     def fingerprint(self) -> str:
