@@ -125,3 +125,24 @@ def compare(argv: list[str] | None = None) -> None:
         print(markdown, end="")
     except (UserError, OmegaConfBaseException, OSError) as error:
         fail("seq2seq-compare", str(error))
+
+
+def report(argv: list[str] | None = None) -> None:
+    """seq2seq-report PATH [PATH ...] [--split NAME] [--out DIR]"""
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-report",
+        description="Summarise a sweep: per model, mean ± std over seeds of BLEU and chrF overall and per source-length "
+                    "bucket, plots of BLEU by length and of training curves; failed and unfinished runs are listed.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="multirun directories (multirun/DATE/TIME) and/or run directories")
+    parser.add_argument("--split", help="split to report (default: the first split of the first finished run)")
+    parser.add_argument("--out", type=Path, help="directory for report.md, report.csv and the PNGs "
+                                                 "(default: PATH when one is given, else the current directory)")
+    args = parser.parse_args(argv)
+    from seq2seq.report import write_report
+
+    out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
+    try:
+        print(write_report(args.paths, args.split, out), end="")
+    except (UserError, OmegaConfBaseException, OSError) as error:
+        fail("seq2seq-report", str(error))

@@ -1,0 +1,351 @@
+"""One report over a sweep: every model's BLEU and chrF by source length, averaged over seeds.
+
+A single training run says little about a model: seeds move BLEU by a point or more. So runs are
+grouped by model and each (model, length bucket) gets the mean and the sample standard deviation
+over seeds, plotted as BLEU against sentence length in the manner of Bahdanau et al. (2014, Fig. 2).
+Failed and unfinished runs are listed, never dropped, so a gap in the sweep is visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import statistics
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt
+from omegaconf import OmegaConf
+
+from seq2seq.errors import UserError
+
+METRICS = ("bleu", "chrf")
+
+
+@dataclass
+class Run:
+    """What one run directory holds; `status` is finished (results.json), failed (error.txt) or running."""
+
+    path: Path
+    name: str
+    model: str
+    seed: Any
+    status: str
+    error: str | None = None
+    results: dict[str, Any] | None = None
+    valid: list[dict[str, Any]] = field(default_factory=list)  # metrics.jsonl's validation records
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
+
+
+def _job_order(path: Path) -> tuple[int, str]:
+    """Hydra names jobs 0_x, 1_x, ..., 10_x: sort by the number, not the string."""
+    number = re.match(r"\d+", path.name)
+    return (int(number.group()) if number else 1 << 30, path.name)
+
+
+def find_run_dirs(paths: list[Path]) -> list[Path]:
+    """Each path is a run directory or a directory of them (a multirun); duplicates count once."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            raise UserError(f"{path}: no such directory; give run directories or multirun directories")
+        candidates = [path] if is_run_dir(path) else sorted((p for p in path.iterdir() if p.is_dir()), key=_job_order)
+        found += [p for p in candidates if is_run_dir(p) and p.resolve() not in {f.resolve() for f in found}]
+    if not found:
+        raise UserError(f"no runs found under {', '.join(map(str, paths))}: expected directories with config.yaml "
+                        "(seq2seq-train run directories, or multirun/DATE/TIME holding them)")
+    return found
+
+
+def _read_valid_records(path: Path) -> list[dict[str, Any]]:
+    """Validation records of metrics.jsonl; a line cut short by a running job is ignored."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("kind") == "valid":
+            records.append(record)
+    return records
+
+
+def load_run(path: Path, name: str) -> Run:
+    config_path = path / "config.yaml" if (path / "config.yaml").is_file() else path / ".hydra" / "config.yaml"
+    config = OmegaConf.load(config_path) if config_path.is_file() else OmegaConf.create({})
+    model, seed = OmegaConf.select(config, "model.name"), OmegaConf.select(config, "seed")
+    run = Run(path, name, str(model or "?"), seed, "running", valid=_read_valid_records(path / "metrics.jsonl"))
+    if (path / "results.json").is_file():
+        try:
+            run.results = json.loads((path / "results.json").read_text(encoding="utf-8"))
+            run.status, run.model = "finished", str(run.results.get("model") or run.model)
+        except json.JSONDecodeError as error:
+            run.status, run.error = "failed", f"results.json is not valid JSON ({error})"
+    elif (path / "error.txt").is_file():
+        run.status = "failed"
+        run.error = " ".join((path / "error.txt").read_text(encoding="utf-8").split()) or "(error.txt is empty)"
+    return run
+
+
+def collect_runs(paths: list[Path]) -> list[Run]:
+    directories = find_run_dirs(paths)
+    names = [d.name for d in directories]
+    if len(set(names)) < len(names):  # the same job name in two sweeps: tell them apart by path
+        names = [str(d) for d in directories]
+    return [load_run(d, n) for d, n in zip(directories, names)]
+
+
+def choose_split(runs: list[Run], split: str | None) -> str | None:
+    """The requested split, or the first split of the first finished run (None when none finished)."""
+    finished = [r for r in runs if r.status == "finished"]
+    available = list(dict.fromkeys(s for r in finished for s in r.results.get("splits", {})))
+    if split is None:
+        return next(iter(finished[0].results.get("splits", {})), None) if finished else None
+    if split not in available:
+        raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
+                        "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
+    return split
+
+
+def mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (None from one value: one seed has no spread)."""
+    if not values:
+        return None, None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def _summarise(model: str, bucket: str, runs: list[Run], entries: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = {"model": model, "bucket": bucket, "runs": [r.name for r in runs]}
+    for key in keys:
+        values = [e[key] for e in entries if e.get(key) is not None]
+        row[f"{key}_mean"], row[f"{key}_std"] = mean_std(values)
+    row["seeds"] = sum(e.get(keys[0]) is not None for e in entries)  # runs with a score here (empty buckets have none)
+    counts = {e.get("count", e.get("sentences")) for e in entries}
+    row["sentences"] = counts.pop() if len(counts) == 1 else None  # seeds of one model share the data
+    midpoints = [e["midpoint"] for e in entries if e.get("midpoint") is not None]
+    row["midpoint"] = statistics.fmean(midpoints) if midpoints else None
+    row["ci"] = entries[0].get("bleu_ci") if len(entries) == 1 else None  # the band for a single seed
+    return row
+
+
+def _by_bucket(sections: list[list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Entries of several runs' bucket lists, matched by bucket label (first run's order first)."""
+    buckets: dict[str, list[dict[str, Any]]] = {}
+    for section in sections:
+        for entry in section:
+            buckets.setdefault(entry["bucket"], []).append(entry)
+    return buckets
+
+
+def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.status == "finished" and split in run.results.get("splits", {}):
+            groups.setdefault(run.model, []).append(run)
+    return groups
+
+
+def aggregate(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """One row per (model, bucket), "all" first: seeds, sentences and the mean/std of BLEU and chrF."""
+    rows = []
+    for model, members in group_by_model(runs, split).items():
+        results = [r.results["splits"][split] for r in members]
+        rows.append(_summarise(model, "all", members, results, METRICS))
+        for bucket, entries in _by_bucket([result["by_length"] for result in results]).items():
+            rows.append(_summarise(model, bucket, members, entries, METRICS))
+    return rows
+
+
+def aggregate_verbs(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """Main-verb accuracy per (model, subject–verb distance bucket), over the runs that measured it."""
+    rows = []
+    for model, members in group_by_model(runs, split).items():
+        verbs = [r.results["splits"][split]["verb_accuracy"] for r in members if "verb_accuracy" in r.results["splits"][split]]
+        measured = [r for r in members if "verb_accuracy" in r.results["splits"][split]]
+        for bucket, entries in _by_bucket([v["by_distance"] for v in verbs]).items():
+            rows.append(_summarise(model, bucket, measured, entries, ("accuracy",)))
+    return rows
+
+
+def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
+    """Runs not in the score tables, each with why: failed, still running, or missing the split."""
+    listed = []
+    for run in runs:
+        if run.status == "failed":
+            detail = run.error or ""
+        elif run.status == "running":
+            last = run.valid[-1] if run.valid else None
+            detail = "no validation yet" if last is None else f"last validation: epoch {last.get('epoch')}, BLEU {last.get('bleu', float('nan')):.2f}"
+        elif split is not None and split not in run.results.get("splits", {}):
+            detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} split={split}"
+        else:
+            continue
+        status = {"running": "in progress"}.get(run.status, run.status)
+        listed.append({"run": run.name, "model": run.model, "status": status, "detail": detail})
+    return listed
+
+
+def _cell(mean: float | None, std: float | None, digits: int = 2) -> str:
+    if mean is None:
+        return "-"
+    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any]], verbs: list[dict[str, Any]],
+                    figures: list[str]) -> str:
+    finished = sum(r.status == "finished" for r in runs)
+    failed, running = (sum(r.status == s for r in runs) for s in ("failed", "running"))
+    lines = [f"# Report on split `{split}`" if split else "# Report: no finished runs yet", "",
+             (f"{len(runs)} runs: {finished} finished, {failed} failed, {running} in progress. "
+              "Scores are the mean ± sample standard deviation over a model's seeds (one seed: no deviation)."), ""]
+    if rows:
+        lines += ["| model | seeds | BLEU | chrF | runs (seed) |", "|---|--:|--:|--:|---|"]
+        seeds = {r.name: r.seed for r in runs}
+        for row in (r for r in rows if r["bucket"] == "all"):
+            names = ", ".join(f"{n} ({seeds[n]})" for n in row["runs"])
+            lines.append(f"| {row['model']} | {row['seeds']} | {_cell(row['bleu_mean'], row['bleu_std'])} | "
+                         f"{_cell(row['chrf_mean'], row['chrf_std'])} | {_escape(names)} |")
+            repeated = len(row["runs"]) - len({seeds[n] for n in row["runs"]})
+            if repeated:
+                lines.append(f"| ↳ note | | | | {repeated} run(s) repeat a seed: their spread is not seed variance |")
+        lines += ["", "## By source length", "", "| model | bucket | sentences | seeds | BLEU | chrF |",
+                  "|---|---|--:|--:|--:|--:|"]
+        for row in (r for r in rows if r["bucket"] != "all"):
+            sentences = "-" if row["sentences"] is None else str(row["sentences"])
+            lines.append(f"| {row['model']} | {row['bucket']} | {sentences} | {row['seeds']} | "
+                         f"{_cell(row['bleu_mean'], row['bleu_std'])} | {_cell(row['chrf_mean'], row['chrf_std'])} |")
+    if verbs:
+        lines += ["", "## Main-verb accuracy by subject–verb distance", "", "| model | distance | items | seeds | accuracy |",
+                  "|---|---|--:|--:|--:|"]
+        for row in verbs:
+            items = "-" if row["sentences"] is None else str(row["sentences"])
+            lines.append(f"| {row['model']} | {row['bucket']} | {items} | {row['seeds']} | "
+                         f"{_cell(row['accuracy_mean'], row['accuracy_std'], 3)} |")
+    missing = unreported_runs(runs, split)
+    if missing:
+        lines += ["", "## Runs not in the tables", "", "| run | model | status | detail |", "|---|---|---|---|"]
+        lines += [f"| {_escape(m['run'])} | {m['model']} | {m['status']} | {_escape(m['detail'])} |" for m in missing]
+    if figures:
+        lines += ["", "Figures: " + ", ".join(f"`{name}`" for name in figures)]
+    return "\n".join(lines) + "\n"
+
+
+def report_csv(rows: list[dict[str, Any]]) -> str:
+    """One row per (model, bucket), the bucket "all" included."""
+    columns = ["model", "bucket", "seeds", "sentences", "midpoint", "bleu_mean", "bleu_std", "chrf_mean", "chrf_std", "runs"]
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "runs": " ".join(row["runs"])})
+    return stream.getvalue()
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """savefig to a temporary file beside `path`, then rename: a reader never sees half a PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=120, format="png")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(figure)
+
+
+def _plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI)."""
+    rows = [r for r in rows if r["bucket"] != "all" and r[f"{key}_mean"] is not None]
+    labels = list(dict.fromkeys(r["bucket"] for r in rows))
+    by_midpoint = all(r["midpoint"] is not None for r in rows)
+    figure, axes = plt.subplots(figsize=(6.5, 4.0))
+    for model in dict.fromkeys(r["model"] for r in rows):
+        points = [r for r in rows if r["model"] == model]
+        x = [p["midpoint"] if by_midpoint else labels.index(p["bucket"]) for p in points]
+        mean = [p[f"{key}_mean"] for p in points]
+        seeds = max(p["seeds"] for p in points)
+        line, = axes.plot(x, mean, marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
+        if all(p[f"{key}_std"] is not None for p in points):
+            low, high = [m - p[f"{key}_std"] for m, p in zip(mean, points)], [m + p[f"{key}_std"] for m, p in zip(mean, points)]
+        elif all(p["ci"] is not None for p in points) and key == "bleu":
+            low, high = [p["ci"][0] for p in points], [p["ci"][1] for p in points]
+        else:
+            continue
+        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    if not by_midpoint:
+        axes.set_xticks(range(len(labels)), labels)
+    axes.set_xlabel(xlabel + (" (bucket midpoint)" if by_midpoint else " (bucket)"))
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_training_curves(runs: list[Run], path: Path) -> None:
+    """Validation BLEU per epoch, one line per run, one colour per model."""
+    figure, axes = plt.subplots(figsize=(6.5, 4.0))
+    colours = {model: f"C{i}" for i, model in enumerate(dict.fromkeys(r.model for r in runs))}
+    for run in runs:
+        points = [(r["epoch"], r["bleu"]) for r in run.valid if r.get("bleu") is not None]
+        if points:
+            style = "-" if run.status == "finished" else ":"
+            axes.plot(*zip(*points), style, marker=".", color=colours[run.model], label=f"{run.name} ({run.model})")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation BLEU")
+    axes.set_title("Validation BLEU per epoch (dotted: unfinished)", fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def write_report(paths: list[Path], split: str | None, out: Path) -> str:
+    """Collect the runs under `paths`, write report.md, report.csv and the figures into `out`; returns the Markdown."""
+    from seq2seq.rundir import write_text  # imports torch: only when writing
+
+    runs = collect_runs(paths)
+    split = choose_split(runs, split)
+    rows = aggregate(runs, split) if split else []
+    verbs = aggregate_verbs(runs, split) if split else []
+    figures = []
+    if rows:
+        unit = next(r.results["splits"][split] for r in runs if r.status == "finished" and split in r.results["splits"])
+        unit = unit.get("buckets", {}).get("unit", "words")
+        _plot_by_bucket(rows, "bleu", out / "bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
+                        f"BLEU by source length on '{split}': mean ± 1 sd over seeds")
+        figures.append("bleu_by_length.png")
+    if any(r.valid for r in runs):
+        plot_training_curves(runs, out / "training_curves.png")
+        figures.append("training_curves.png")
+    if verbs:
+        verb_rows = [{**r, "ci": None} for r in verbs]
+        _plot_by_bucket(verb_rows, "accuracy", out / "verb_accuracy.png", "subject–verb distance", "main-verb accuracy",
+                        f"Main-verb accuracy on '{split}': mean ± 1 sd over seeds")
+        figures.append("verb_accuracy.png")
+    markdown = report_markdown(split, runs, rows, verbs, figures)
+    write_text(out / "report.md", markdown)
+    write_text(out / "report.csv", report_csv(rows))
+    return markdown
