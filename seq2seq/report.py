@@ -335,7 +335,8 @@ def write_report(paths: list[Path], split: str | None, out: Path) -> str:
         unit = next(r.results["splits"][split] for r in runs if r.status == "finished" and split in r.results["splits"])
         unit = unit.get("buckets", {}).get("unit", "words")
         _plot_by_bucket(rows, "bleu", out / "bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
-                        f"BLEU by source length on '{split}': mean ± 1 sd over seeds")
+                        f"BLEU by source length on '{split}': mean ± 1 sd over seeds "
+                        "(one seed: its bootstrap CI)")
         figures.append("bleu_by_length.png")
     if any(r.valid for r in runs):
         plot_training_curves(runs, out / "training_curves.png")
