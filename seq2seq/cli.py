@@ -146,3 +146,26 @@ def report(argv: list[str] | None = None) -> None:
         print(write_report(args.paths, args.split, out), end="")
     except (UserError, OmegaConfBaseException, OSError) as error:
         fail("seq2seq-report", str(error))
+
+
+def reproduce(argv: list[str] | None = None) -> None:
+    """seq2seq-reproduce RUN_DIR [--out DIR] [--tolerance 0.1]"""
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-reproduce",
+        description="Train a finished run again from its saved config and compare the new scores with the recorded ones.",
+    )
+    parser.add_argument("run", type=Path, help="a finished run directory")
+    parser.add_argument("--out", type=Path, help="directory for the new run (default: RUN_DIR/reproduced)")
+    parser.add_argument("--tolerance", type=float, default=0.1, help="largest accepted BLEU/chrF difference (default 0.1)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from seq2seq.reproduce import reproduce_run
+
+    try:
+        rows, table = reproduce_run(args.run, args.out or args.run / "reproduced", args.tolerance)
+    except (UserError, OmegaConfBaseException) as error:
+        fail("seq2seq-reproduce", str(error))
+    print(table)
+    if not all(row["same"] for row in rows):
+        print("seq2seq-reproduce: the reproduced scores differ from the recorded ones", file=sys.stderr)
+        sys.exit(1)

@@ -346,3 +346,28 @@ def test_empty_lines_fail_policy_names_file_and_line_from_the_command_line(tmp_p
     result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "data.empty_lines=fail",
                  f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path / "cache")
     assert_user_error(result, "seq2seq-train", f"{src}:5", "data.empty_lines=drop")
+
+
+def test_reproduce_retrains_from_the_saved_config_and_matches_the_recorded_scores(trained, tmp_path):
+    out = tmp_path / "again"
+    result = run("seq2seq-reproduce", str(trained["run_dir"]), "--out", str(out), cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    recorded = json.loads((trained["run_dir"] / "results.json").read_text())["splits"]["test"]
+    reproduced = json.loads((out / "results.json").read_text())["splits"]["test"]
+    assert abs(reproduced["bleu"] - recorded["bleu"]) <= 0.1
+    assert [line.split()[:2] for line in result.stdout.splitlines()[-2:]] == [["test", "bleu"], ["test", "chrf"]]
+    assert "differs" not in result.stdout
+
+
+def test_reproduce_reports_a_difference_and_exits_nonzero(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    results = json.loads((run_dir / "results.json").read_text())
+    results["splits"]["test"]["bleu"] += 5.0  # as if the recorded run had scored differently
+    (run_dir / "results.json").write_text(json.dumps(results))
+    result = run("seq2seq-reproduce", str(run_dir), cache=trained["cache"])
+    assert result.returncode == 1
+    assert "differs by more than 0.1" in result.stdout and "-5.00" in result.stdout
+    assert (run_dir / "reproduced" / "results.json").is_file()
+    again = run("seq2seq-reproduce", str(run_dir), cache=trained["cache"])
+    assert_user_error(again, "seq2seq-reproduce", "is not empty")
