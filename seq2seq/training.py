@@ -57,6 +57,9 @@ def learning_rate_factor(schedule: str, warmup_steps: int, step: int) -> float:
 
 def check_train_settings(settings: DictConfig) -> None:
     """Reject impossible `train.*` values before any data is read (ValueError naming the key)."""
+    for key in ("lr", "label_smoothing", "clip_norm", "weight_decay", "warmup_steps"):
+        if isinstance(settings[key], bool) or not isinstance(settings[key], (int, float)):
+            raise ValueError(f"train.{key}={settings[key]!r}: must be a number")
     learning_rate_factor(settings.schedule, settings.warmup_steps, 0)
     if settings.long_sentences not in ("filter", "truncate"):
         raise ValueError(f"train.long_sentences={settings.long_sentences!r}: choose 'filter' or 'truncate'")

@@ -371,3 +371,21 @@ def test_reproduce_reports_a_difference_and_exits_nonzero(trained, tmp_path):
     assert (run_dir / "reproduced" / "results.json").is_file()
     again = run("seq2seq-reproduce", str(run_dir), cache=trained["cache"])
     assert_user_error(again, "seq2seq-reproduce", "is not empty")
+
+
+def test_a_damaged_checkpoint_is_named_not_a_traceback(trained, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run_dir)
+    best = run_dir / "checkpoints" / "best.pt"
+    best.write_bytes(best.read_bytes()[: best.stat().st_size // 2])
+    assert_user_error(run("seq2seq-eval", str(run_dir), cache=trained["cache"]), "seq2seq-eval", str(best), "damaged")
+
+
+@pytest.mark.parametrize("override,named", [("train.lr=fast", "train.lr='fast': must be a number"),
+                                            ("model.encoder.hidden_size=big", "hidden_size")])
+def test_a_value_of_the_wrong_type_names_its_key(tmp_path, override, named):
+    files = write_corpus(tmp_path / "data")
+    result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, override, f"hydra.run.dir={tmp_path / 'run'}",
+                 cache=tmp_path / "cache")
+    assert_user_error(result, "seq2seq-train", named)
+    assert not (tmp_path / "run" / "checkpoints").exists()  # nothing trained
