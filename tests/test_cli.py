@@ -389,3 +389,12 @@ def test_a_value_of_the_wrong_type_names_its_key(tmp_path, override, named):
                  cache=tmp_path / "cache")
     assert_user_error(result, "seq2seq-train", named)
     assert not (tmp_path / "run" / "checkpoints").exists()  # nothing trained
+
+
+def test_heads_that_do_not_divide_the_model_size_are_named(tmp_path):
+    files = write_corpus(tmp_path / "data")
+    result = run("seq2seq-train", *files_overrides(files), "model=transformer", "train=tiny", "tokenizer.vocab_size=100",
+                 "model.encoder.d_model=30", "model.encoder.num_heads=4", f"hydra.run.dir={tmp_path / 'run'}",
+                 cache=tmp_path / "cache")
+    assert_user_error(result, "seq2seq-train", "model:", "d_model=30 is not divisible by num_heads=4")
+    assert not (tmp_path / "run" / "checkpoints").exists()
