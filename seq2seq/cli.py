@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -24,11 +26,25 @@ def fail(program: str, message: str) -> None:
     sys.exit(2)
 
 
+def threads_for_launcher(launcher: Any, cores: int) -> int | None:
+    """Threads per job when Hydra's joblib launcher runs jobs side by side (None for other launchers).
+
+    On a small CPU, k one-thread jobs beat one k-thread job: parallel jobs share the cores evenly.
+    """
+    if "JoblibLauncher" not in str(launcher.get("_target_", "")):
+        return None
+    jobs = launcher.get("n_jobs")
+    jobs = cores if jobs is None or jobs < 1 else min(jobs, cores)
+    return max(1, cores // jobs)
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def train(config: DictConfig) -> float | None:
     """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
     from seq2seq.runner import train_run
 
+    if config.threads is None:
+        config.threads = threads_for_launcher(HydraConfig.get().launcher, os.cpu_count() or 1)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         results = train_run(config, run_dir)

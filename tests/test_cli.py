@@ -398,3 +398,17 @@ def test_heads_that_do_not_divide_the_model_size_are_named(tmp_path):
                  cache=tmp_path / "cache")
     assert_user_error(result, "seq2seq-train", "model:", "d_model=30 is not divisible by num_heads=4")
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_a_joblib_sweep_runs_jobs_in_parallel_with_one_thread_each(trained, tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    sweep = tmp_path / "sweep"
+    result = run("seq2seq-train", "-m", *files_overrides(trained["files"]), *[o for o in SMALL_MODEL if not o.startswith("threads=")],
+                 "train.max_epochs=1", "model.decoder.cell=gru,lstm", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                 f"hydra.sweep.dir={sweep}", cache=trained["cache"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0_rnn_attention", "1_rnn_attention"]
+    for job in jobs:
+        assert (sweep / job / "results.json").is_file()
+        assert f"threads: {max(1, (os.cpu_count() or 1) // 2)}" in (sweep / job / "config.yaml").read_text()

@@ -1,0 +1,54 @@
+"""Named experiments and launchers compose from the packaged configs, without running anything."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_module
+
+
+def composed(*overrides: str):
+    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
+        return compose("config", overrides=list(overrides), return_hydra_config=True)
+
+
+@pytest.mark.parametrize(
+    "experiment,data,train,sweep",
+    [
+        ("context_loss", "probe", 8, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
+        ("context_loss_multi30k", "multi30k", 8, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
+        ("quick", "probe", 2, {"model": "rnn,rnn_attention,transformer"}),
+    ],
+)
+def test_experiments_pick_data_training_and_the_sweep(experiment, data, train, sweep):
+    config = composed(f"+experiment={experiment}")
+    assert config.data.name == data
+    assert config.train.max_epochs == train
+    assert dict(config.hydra.sweeper.params) == sweep
+
+
+def test_an_experiment_still_takes_command_line_overrides():
+    config = composed("+experiment=context_loss", "train.max_epochs=1", "data.corpus.splits.train=100")
+    assert config.train.max_epochs == 1 and config.data.corpus.splits.train == 100
+
+
+@pytest.mark.parametrize(
+    "launcher,target",
+    [("joblib", "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"),
+     ("submitit_slurm", "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher")],
+)
+def test_sweep_launchers_compose_without_a_cluster(launcher, target):
+    pytest.importorskip(f"hydra_plugins.hydra_{launcher.split('_')[0]}_launcher")
+    config = composed("+experiment=quick", f"hydra/launcher={launcher}")
+    assert config.hydra.launcher._target_ == target
+
+
+def test_parallel_joblib_jobs_split_the_cores_and_other_launchers_leave_threads_alone():
+    from seq2seq.cli import threads_for_launcher
+
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    assert threads_for_launcher({"_target_": joblib, "n_jobs": 2}, cores=2) == 1
+    assert threads_for_launcher({"_target_": joblib, "n_jobs": 2}, cores=16) == 8
+    assert threads_for_launcher({"_target_": joblib, "n_jobs": -1}, cores=4) == 1
+    assert threads_for_launcher({"_target_": joblib, "n_jobs": 1}, cores=4) == 4
+    basic = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+    assert threads_for_launcher({"_target_": basic}, cores=4) is None
