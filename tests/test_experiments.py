@@ -52,3 +52,11 @@ def test_parallel_joblib_jobs_split_the_cores_and_other_launchers_leave_threads_
     assert threads_for_launcher({"_target_": joblib, "n_jobs": 1}, cores=4) == 4
     basic = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
     assert threads_for_launcher({"_target_": basic}, cores=4) is None
+
+
+def test_the_readme_slurm_command_composes():
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    config = composed("+experiment=context_loss", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
+                      "hydra.launcher.timeout_min=240", "hydra.launcher.gpus_per_node=1", "device=cuda")
+    launcher = config.hydra.launcher
+    assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, config.device) == ("gpu", 240, 1, "cuda")
