@@ -54,6 +54,8 @@ def train(config: DictConfig) -> float | None:
             write_text(run_dir / "error.txt", f"{error}\n")
             return None
         fail("seq2seq-train", str(error))
+    if results is None:  # a torchrun rank other than 0: rank 0 evaluates and reports
+        return None
     first_split = next(iter(results["splits"].values()))
     return first_split["bleu"]
 

@@ -22,6 +22,7 @@ from seq2seq.data.batching import make_examples
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import SearchSettings, translate
+from seq2seq.distributed import gather_checksums, setup, teardown
 from seq2seq.errors import UserError
 from seq2seq.evaluation import bucket_bounds, evaluate_split, format_results_table
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
@@ -106,8 +107,11 @@ def evaluate_splits(
     return results
 
 
-def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Train one model as configured, writing everything into `run_dir`; returns results.json's content."""
+def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any] | None:
+    """Train one model as configured, writing everything into `run_dir`; returns results.json's content.
+
+    Under torchrun every rank trains; only rank 0 writes and evaluates (the others return None).
+    """
     check_config(config)
     try:
         check_train_settings(config.train)
@@ -121,6 +125,11 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    distributed = setup(device)
+    if distributed.enabled and device.type == "cuda":
+        device = torch.device("cuda", distributed.local_rank)
+    if not distributed.is_main:
+        logging.getLogger("seq2seq").setLevel(logging.WARNING)
     precision = build_from_config("precision", resolve_precision, config.precision, device)
 
     corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
@@ -132,7 +141,6 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
         config.tokenizer.model_type, config.tokenizer.vocab_size, config.tokenizer.joint, config.tokenizer.character_coverage
     )
     tokenizer = build_tokenizer(settings, train, Path(config.tokenizer.cache_dir))
-    tokenizer.save(run_dir / "tokenizer")
     src_ids, tgt_ids = tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt)
     train_examples = make_examples(src_ids, tgt_ids, config.train.max_len, config.train.long_sentences)
     too_long = sum(max(len(s) + 1, len(t) + 1) > config.train.max_len for s, t in zip(src_ids, tgt_ids))
@@ -143,17 +151,25 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
 
     model = build_from_config("model", build_model, config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size).to(device)
     parameters = sum(p.numel() for p in model.parameters())
-    fingerprint = corpus.fingerprint() if hasattr(corpus, "fingerprint") else None
-    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config, resolve=True))
-    write_json(run_dir / "meta.json", {**run_metadata(), "seed": config.seed, "parameters": parameters, "precision": precision,
-                                      "data_fingerprint": fingerprint, "train_pairs": len(train_examples),
-                                      "vocab": {"src": tokenizer.src_vocab_size, "tgt": tokenizer.tgt_vocab_size}})
+    if distributed.is_main:
+        tokenizer.save(run_dir / "tokenizer")
+        fingerprint = corpus.fingerprint() if hasattr(corpus, "fingerprint") else None
+        write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config, resolve=True))
+        write_json(run_dir / "meta.json", {
+            **run_metadata(), "seed": config.seed, "parameters": parameters, "precision": precision,
+            "world_size": distributed.world_size, "data_fingerprint": fingerprint, "train_pairs": len(train_examples),
+            "vocab": {"src": tokenizer.src_vocab_size, "tgt": tokenizer.tgt_vocab_size},
+        })
     log.info("model %s: %d parameters; %d training pairs; run directory %s", config.model.name, parameters, len(train_examples), run_dir)
 
-    trainer = Trainer(model, tokenizer, config, run_dir, device, precision)
+    trainer = Trainer(model, tokenizer, config, run_dir, device, precision, distributed)
     if resuming:
         trainer.resume(checkpoints / "last.pt")
     outcome = trainer.fit(train_examples, valid_examples, valid)
+    checksums = gather_checksums(model, distributed)
+    if not distributed.is_main:
+        teardown(distributed)
+        return None
 
     model.load_state_dict(load_checkpoint(outcome.best_checkpoint)["model"])
     results = {
@@ -167,7 +183,10 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any]:
         "precision": precision,
         "splits": evaluate_splits(model, tokenizer, corpus, tests, config, run_dir, precision),
     }
+    if distributed.enabled:
+        results["distributed"] = {"world_size": distributed.world_size, "replica_checksums": checksums}
     write_json(run_dir / "results.json", results)
+    teardown(distributed)
     return results
 
 

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from seq2seq.data.batching import Batch, Example, collate, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import PAD_ID, Tokenizer
+from seq2seq.distributed import Distributed, shard, wrap
 from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
 from seq2seq.evaluation import corpus_scores
@@ -117,9 +118,11 @@ class Trainer:
         run_dir: Path,
         device: torch.device,
         precision: str,
+        distributed: Distributed = Distributed(),
     ) -> None:
         self.model, self.tokenizer, self.config = model, tokenizer, config
-        self.device, self.precision = device, precision
+        self.device, self.precision, self.distributed = device, precision, distributed
+        self.train_model = wrap(model, distributed, device)  # DDP under torchrun, else the model itself
         self.train_config = config.train
         self.checkpoints = run_dir / "checkpoints"
         self.metrics_path = run_dir / "metrics.jsonl"
@@ -165,12 +168,14 @@ class Trainer:
         """One pass over the data; returns False if a step or time limit ended it early."""
         settings = self.train_config
         batches = token_batches(examples, settings.batch_tokens, shuffle=True, seed=settings.seed + self.epoch)
-        progress = tqdm(batches, desc=f"epoch {self.epoch + 1}", unit="batch", disable=None, leave=False)
+        batches = shard(batches, self.distributed)  # the same shuffled list on every rank, a different share each
+        progress = tqdm(batches, desc=f"epoch {self.epoch + 1}", unit="batch",
+                        disable=None if self.distributed.is_main else True, leave=False)
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             batch = collate(group).to(self.device)
             with autocast(self.device, self.precision):
-                loss = batch_loss(self.model, batch, settings.label_smoothing) / batch.num_tgt_tokens
+                loss = batch_loss(self.train_model, batch, settings.label_smoothing) / batch.num_tgt_tokens
             if not torch.isfinite(loss):
                 last_good = self.checkpoints / "last.pt"
                 raise UserError(
@@ -185,11 +190,12 @@ class Trainer:
             self.scheduler.step()
             self.step += 1
             window_tokens += batch.num_tgt_tokens
-            if self.step % settings.log_every == 0:
+            if self.step % settings.log_every == 0 and self.distributed.is_main:
                 seconds = time.perf_counter() - window_start
-                record = {
+                record = {  # rank 0's loss; throughput of all ranks, assuming they keep pace with rank 0
                     "kind": "train", "epoch": self.epoch + 1, "step": self.step, "loss": loss.item(),
-                    "lr": self.scheduler.get_last_lr()[0], "tokens_per_s": window_tokens / max(seconds, 1e-9),
+                    "lr": self.scheduler.get_last_lr()[0],
+                    "tokens_per_s": window_tokens * self.distributed.world_size / max(seconds, 1e-9),
                 }
                 append_jsonl(self.metrics_path, record)
                 progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
@@ -227,14 +233,15 @@ class Trainer:
                 self.best_score, self.bad_epochs = score, 0
             else:
                 self.bad_epochs += 1
-            append_jsonl(self.metrics_path, {"kind": "valid", "epoch": self.epoch, "step": self.step, **scores,
-                                             "best": improved, "elapsed_s": self.elapsed})
-            log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
-                     scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
-            checkpoint = self._checkpoint()
-            if improved:
-                save_checkpoint(self.checkpoints / "best.pt", checkpoint)
-            save_checkpoint(self.checkpoints / "last.pt", checkpoint)
+            if self.distributed.is_main:  # the other ranks validated too, to take the same decisions
+                append_jsonl(self.metrics_path, {"kind": "valid", "epoch": self.epoch, "step": self.step, **scores,
+                                                 "best": improved, "elapsed_s": self.elapsed})
+                log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
+                         scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
+                checkpoint = self._checkpoint()
+                if improved:
+                    save_checkpoint(self.checkpoints / "best.pt", checkpoint)
+                save_checkpoint(self.checkpoints / "last.pt", checkpoint)
             if not completed:
                 break
             if self.bad_epochs >= settings.patience:
