@@ -412,3 +412,12 @@ def test_a_joblib_sweep_runs_jobs_in_parallel_with_one_thread_each(trained, tmp_
     for job in jobs:
         assert (sweep / job / "results.json").is_file()
         assert f"threads: {max(1, (os.cpu_count() or 1) // 2)}" in (sweep / job / "config.yaml").read_text()
+
+
+def test_runs_started_in_the_same_second_get_their_own_directories(tmp_path):
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(tmp_path / "cache")}
+    processes = [subprocess.Popen([str(BIN / "seq2seq-train"), "data=files"], cwd=tmp_path, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in processes] == [2, 2, 2]  # each stops at the missing file paths
+    run_dirs = [d for day in (tmp_path / "runs").iterdir() for d in day.iterdir()]
+    assert len(run_dirs) == 3 and all((d / ".hydra" / "config.yaml").is_file() for d in run_dirs)
