@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,21 @@ from seq2seq.rundir import write_text
 log = logging.getLogger("seq2seq")
 
 
+USER_ERRORS = (UserError, OmegaConfBaseException, OSError)
+
+
 def fail(program: str, message: str) -> None:
     print(f"{program}: error: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+@contextmanager
+def user_errors_end(program: str) -> Iterator[None]:
+    """Turn a user's mistake (bad path, key, value or file) into one line on stderr and exit status 2."""
+    try:
+        yield
+    except USER_ERRORS as error:
+        fail(program, str(error))
 
 
 def threads_for_launcher(launcher: Any, cores: int) -> int | None:
@@ -48,7 +62,7 @@ def train(config: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         results = train_run(config, run_dir)
-    except (UserError, OmegaConfBaseException) as error:
+    except USER_ERRORS as error:
         if HydraConfig.get().mode == RunMode.MULTIRUN:  # one bad job must not end the sweep
             log.error("%s", error)
             write_text(run_dir / "error.txt", f"{error}\n")
@@ -79,10 +93,8 @@ def evaluate(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from seq2seq.runner import evaluate_run
 
-    try:
+    with user_errors_end("seq2seq-eval"):
         evaluate_run(args.run, overrides)
-    except (UserError, OmegaConfBaseException) as error:
-        fail("seq2seq-eval", str(error))
 
 
 def translate(argv: list[str] | None = None) -> None:
@@ -99,7 +111,7 @@ def translate(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from seq2seq.runner import open_run, translate_sentences
 
-    try:
+    with user_errors_end("seq2seq-translate"):
         sentences = list(args.sentences)
         if args.input:
             stream = sys.stdin if str(args.input) == "-" else args.input.open(encoding="utf-8")
@@ -115,8 +127,6 @@ def translate(argv: list[str] | None = None) -> None:
             )
         for output in translate_sentences(run, sentences, args.heatmaps):
             print(output)
-    except (UserError, OmegaConfBaseException, OSError) as error:
-        fail("seq2seq-translate", str(error))
 
 
 def compare(argv: list[str] | None = None) -> None:
@@ -134,15 +144,13 @@ def compare(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from seq2seq.comparison import compare_runs
 
-    try:
+    with user_errors_end("seq2seq-compare"):
         if len(args.runs) < 2:
             raise UserError(f"give at least two run directories to compare, got {len(args.runs)}")
         markdown, csv_text = compare_runs(args.runs, args.split, args.test)
         write_text(args.out / "comparison.md", markdown)
         write_text(args.out / "comparison.csv", csv_text)
         print(markdown, end="")
-    except (UserError, OmegaConfBaseException, OSError) as error:
-        fail("seq2seq-compare", str(error))
 
 
 def report(argv: list[str] | None = None) -> None:
@@ -160,10 +168,8 @@ def report(argv: list[str] | None = None) -> None:
     from seq2seq.report import write_report
 
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
-    try:
+    with user_errors_end("seq2seq-report"):
         print(write_report(args.paths, args.split, out), end="")
-    except (UserError, OmegaConfBaseException, OSError) as error:
-        fail("seq2seq-report", str(error))
 
 
 def reproduce(argv: list[str] | None = None) -> None:
@@ -179,10 +185,8 @@ def reproduce(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from seq2seq.reproduce import reproduce_run
 
-    try:
+    with user_errors_end("seq2seq-reproduce"):
         rows, table = reproduce_run(args.run, args.out or args.run / "reproduced", args.tolerance)
-    except (UserError, OmegaConfBaseException) as error:
-        fail("seq2seq-reproduce", str(error))
     print(table)
     if not all(row["same"] for row in rows):
         print("seq2seq-reproduce: the reproduced scores differ from the recorded ones", file=sys.stderr)
