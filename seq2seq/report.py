@@ -11,10 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,16 +257,11 @@ def report_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def save_figure(figure: Any, path: Path) -> None:
-    """savefig to a temporary file beside `path`, then rename: a reader never sees half a PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
+    """Write the PNG atomically: a reader never sees half a figure."""
+    from seq2seq.rundir import write_atomically  # imports torch: only when writing
+
     try:
-        figure.savefig(temporary, dpi=120, format="png")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_atomically(path, lambda stream: figure.savefig(stream, dpi=120, format="png"))
     finally:
         plt.close(figure)
 

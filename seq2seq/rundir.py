@@ -20,9 +20,17 @@ import seq2seq
 from seq2seq.errors import UserError
 
 
-def _atomic_replace(path: Path, write: Any) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(path: Path, write: Any) -> None:
+    """Call `write(binary_stream)` on a temporary file beside `path`, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.chmod(temporary, 0o666 & ~_umask())  # the permissions a plain open() would give, not mkstemp's 0600
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -35,7 +43,7 @@ def _atomic_replace(path: Path, write: Any) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    _atomic_replace(Path(path), lambda stream: stream.write(text.encode("utf-8")))
+    write_atomically(Path(path), lambda stream: stream.write(text.encode("utf-8")))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -43,7 +51,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
-    _atomic_replace(Path(path), lambda stream: torch.save(checkpoint, stream))
+    write_atomically(Path(path), lambda stream: torch.save(checkpoint, stream))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
