@@ -18,7 +18,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seq2seq.data.batching import make_examples
+from seq2seq.data.batching import make_examples, too_long
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import SearchSettings, translate
@@ -143,10 +143,10 @@ def train_run(config: DictConfig, run_dir: Path) -> dict[str, Any] | None:
     tokenizer = build_tokenizer(settings, train, Path(config.tokenizer.cache_dir))
     src_ids, tgt_ids = tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt)
     train_examples = make_examples(src_ids, tgt_ids, config.train.max_len, config.train.long_sentences)
-    too_long = sum(max(len(s) + 1, len(t) + 1) > config.train.max_len for s, t in zip(src_ids, tgt_ids))
-    if too_long:
+    long_pairs = sum(too_long(s, t, config.train.max_len) for s, t in zip(src_ids, tgt_ids))
+    if long_pairs:
         action = "dropped" if config.train.long_sentences == "filter" else "truncated"
-        log.warning("%s %d training pairs longer than train.max_len=%d subwords", action, too_long, config.train.max_len)
+        log.warning("%s %d training pairs longer than train.max_len=%d subwords", action, long_pairs, config.train.max_len)
     valid_examples = make_examples(tokenizer.encode_src(valid.src), tokenizer.encode_tgt(valid.tgt))
 
     model = build_from_config("model", build_model, config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size).to(device)

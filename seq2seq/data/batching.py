@@ -46,6 +46,11 @@ class Batch:
         )
 
 
+def too_long(src: list[int], tgt: list[int], max_len: int) -> bool:
+    """Whether a pair exceeds `max_len` subwords on either side once EOS is added."""
+    return len(src) + 1 > max_len or len(tgt) + 1 > max_len
+
+
 def make_examples(
     src_ids: list[list[int]], tgt_ids: list[list[int]], max_len: int | None = None, long_sentences: str = "filter"
 ) -> list[Example]:
@@ -55,10 +60,8 @@ def make_examples(
         raise ValueError(f"train.long_sentences={long_sentences!r}: choose 'filter' or 'truncate'")
     if max_len is not None and long_sentences == "truncate":
         src_ids, tgt_ids = [s[: max_len - 1] for s in src_ids], [t[: max_len - 1] for t in tgt_ids]
-    examples = [Example(i, s + [EOS_ID], t) for i, (s, t) in enumerate(zip(src_ids, tgt_ids))]
-    if max_len is not None:
-        examples = [e for e in examples if len(e.src) <= max_len and len(e.tgt) + 1 <= max_len]
-    return examples
+    pairs = enumerate(zip(src_ids, tgt_ids))
+    return [Example(i, s + [EOS_ID], t) for i, (s, t) in pairs if max_len is None or not too_long(s, t, max_len)]
 
 
 def pad(sequences: list[list[int]]) -> Tensor:
