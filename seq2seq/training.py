@@ -25,8 +25,8 @@ from tqdm import tqdm
 from seq2seq.data.batching import Batch, Example, collate, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import PAD_ID, Tokenizer
-from seq2seq.distributed import Distributed, shard, wrap
 from seq2seq.decoding import SearchSettings, translate
+from seq2seq.distributed import Distributed, shard, wrap
 from seq2seq.errors import UserError
 from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
@@ -164,6 +164,26 @@ class Trainer:
         torch.set_rng_state(checkpoint["rng"]["torch"])
         log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
 
+    def train_step(self, batch: Batch) -> torch.Tensor:
+        """One update on one batch (the unit `benchmarks/train_throughput.py` times); returns the mean token loss."""
+        settings = self.train_config
+        with autocast(self.device, self.precision):
+            loss = batch_loss(self.train_model, batch, settings.label_smoothing) / batch.num_tgt_tokens
+        if not torch.isfinite(loss):
+            last_good = self.checkpoints / "last.pt"
+            raise UserError(
+                f"training loss became {loss.item()} at step {self.step + 1}; last good checkpoint: "
+                f"{last_good if last_good.exists() else 'none yet'}; try a lower train.lr or train.clip_norm"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if settings.clip_norm:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        return loss
+
     def _train_epoch(self, examples: list[Example], deadline: float | None) -> bool:
         """One pass over the data; returns False if a step or time limit ended it early."""
         settings = self.train_config
@@ -174,21 +194,7 @@ class Trainer:
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             batch = collate(group).to(self.device)
-            with autocast(self.device, self.precision):
-                loss = batch_loss(self.train_model, batch, settings.label_smoothing) / batch.num_tgt_tokens
-            if not torch.isfinite(loss):
-                last_good = self.checkpoints / "last.pt"
-                raise UserError(
-                    f"training loss became {loss.item()} at step {self.step + 1}; last good checkpoint: "
-                    f"{last_good if last_good.exists() else 'none yet'}; try a lower train.lr or train.clip_norm"
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if settings.clip_norm:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), settings.clip_norm)
-            self.optimizer.step()
-            self.scheduler.step()
-            self.step += 1
+            loss = self.train_step(batch)
             window_tokens += batch.num_tgt_tokens
             if self.step % settings.log_every == 0 and self.distributed.is_main:
                 seconds = time.perf_counter() - window_start

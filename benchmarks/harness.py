@@ -1,0 +1,91 @@
+"""What both throughput benchmarks share: options, the workload file, worker processes, the table file.
+
+Each measurement runs in a fresh worker process (ours in this environment, JoeyNMT's in its own),
+one after another, so peak memory is per measurement and no two measurements share the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from machine import describe, matmul_peak_flops
+from workload import build_workload, save_workload
+
+HERE = Path(__file__).parent
+DEFAULT_JOEYNMT_PYTHON = HERE.parent / ".venv-joeynmt" / "bin" / "python"
+PRESETS = ("rnn", "rnn_attention", "transformer")
+MODEL_SIZES = (
+    "rnn: GRU encoder 512 (embeddings 256), GRU decoder 512 fed the summary; "
+    "rnn_attention: bidirectional GRU encoder 2×256, GRU decoder 512 with additive attention 512; "
+    "transformer: 3+3 pre-norm layers, d=256, ff 1024, 4 heads, tied decoder embeddings; "
+    "shared BPE vocabulary of 8,000"
+)
+
+
+def common_options(description: str, out: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    default_root = Path(os.environ.get("SEQ2SEQ_DATA", HERE.parent.parent / "shared" / "data")) / "multi30k"
+    parser.add_argument("--data-root", type=Path, default=default_root, help="directory of Multi30k's SPLIT.LANG.gz files")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS))
+    parser.add_argument("--joeynmt-python", type=Path, default=Path(os.environ.get("JOEYNMT_PYTHON", DEFAULT_JOEYNMT_PYTHON)),
+                        help="python of a virtual environment with joeynmt==2.3.0 (benchmarks/setup_joeynmt.sh makes one)")
+    parser.add_argument("--work-dir", type=Path, default=Path("benchmarks/.work"), help="where the workload file goes")
+    parser.add_argument("--out", type=Path, default=Path(out))
+    return parser
+
+
+def prepare_workload(args: argparse.Namespace, decode_batch_tokens: int = 4096, sentences: int = 1000,
+                     train_batches: int = 0) -> Path:
+    if not args.data_root.is_dir():
+        sys.exit(f"--data-root {args.data_root}: directory not found (it should hold Multi30k's train.de.gz, ...)")
+    workload = build_workload(args.data_root, args.work_dir / "tokenizer", 4096, train_batches, decode_batch_tokens, sentences)
+    path = args.work_dir / "workload.json"
+    save_workload(workload, path)
+    return path
+
+
+def joeynmt_python(args: argparse.Namespace) -> Path | None:
+    """The JoeyNMT environment's python if it imports joeynmt 2.3.0; else None (with the reason on stderr)."""
+    python = args.joeynmt_python
+    if not python.exists():
+        print(f"JoeyNMT skipped: {python} not found; run benchmarks/setup_joeynmt.sh or pass --joeynmt-python", file=sys.stderr)
+        return None
+    probe = subprocess.run([str(python), "-c", "import joeynmt; print(joeynmt.__version__)"], capture_output=True, text=True)
+    if probe.returncode != 0 or probe.stdout.strip() != "2.3.0":
+        print(f"JoeyNMT skipped: {python} has no joeynmt 2.3.0 ({probe.stdout.strip() or probe.stderr.strip()[-200:]})",
+              file=sys.stderr)
+        return None
+    return python
+
+
+def run_worker(python: Path | str, worker: str, options: list[str]) -> dict[str, Any]:
+    """Run benchmarks/WORKER with OPTIONS in a fresh process and return the JSON it prints."""
+    command = [str(python), str(HERE / worker), *options]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine_lines(threads: int) -> tuple[list[str], dict[str, float]]:
+    """The results table's header lines about the machine, and its matmul peaks (FLOP/s) by precision."""
+    torch.set_num_threads(threads)
+    fp32, bf16 = matmul_peak_flops(torch.float32), matmul_peak_flops(torch.bfloat16)
+    return [
+        f"Machine: {describe(threads)}.",
+        f"Measured matmul peak (2048², best of 5): fp32 {fp32 / 1e9:,.0f} GFLOP/s, bf16 {bf16 / 1e9:,.0f} GFLOP/s.",
+    ], {"fp32": fp32, "bf16": bf16}
+
+
+def write_table(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print(f"written to {path}")

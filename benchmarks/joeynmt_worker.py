@@ -1,0 +1,179 @@
+"""Times JoeyNMT 2.3.0 on the shared workload, at the sizes of our presets.
+
+Runs in JoeyNMT's own virtual environment (see benchmarks/README.md), so it imports nothing from
+seq2seq; the command line mirrors `ours_worker.py`. A training step is what JoeyNMT's
+`TrainManager` does per batch: `Batch` sorted by source length, loss through
+`model(return_type="loss")` with label smoothing 0.1, normalised by tokens, backward, clipping at
+1.0, Adam, zero_grad. Decoding calls `joeynmt.search.search`, as `joeynmt translate` does, under
+`torch.no_grad()`. JoeyNMT trains in fp32 on CPUs (it turns `fp16` off there), so there is no
+precision switch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+from joeynmt.batch import Batch
+from joeynmt.model import build_model
+from joeynmt.search import search
+from joeynmt.vocabulary import Vocabulary
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import reset_peak_rss, rss_mib
+
+UNK, PAD, BOS, EOS = 0, 1, 2, 3  # JoeyNMT's default special ids; ids from 4 are tokens in both toolkits
+CPU = torch.device("cpu")
+
+
+def rnn_config(encoder_hidden: int, bidirectional: bool) -> dict:
+    """Recurrent model: GRU encoder, GRU decoder (512) with Bahdanau attention and input feeding."""
+    embeddings = {"embedding_dim": 256}
+    return {
+        "encoder": {"type": "recurrent", "rnn_type": "gru", "hidden_size": encoder_hidden, "bidirectional": bidirectional,
+                    "num_layers": 1, "dropout": 0.2, "embeddings": embeddings},
+        "decoder": {"type": "recurrent", "rnn_type": "gru", "hidden_size": 512, "attention": "bahdanau", "num_layers": 1,
+                    "dropout": 0.2, "hidden_dropout": 0.2, "input_feeding": True, "init_hidden": "bridge",
+                    "embeddings": embeddings},
+    }
+
+
+def transformer_config() -> dict:
+    """Pre-norm Transformer, 3+3 layers, d=256, ff 1024, 4 heads, decoder embedding tied to the softmax."""
+    side = {"type": "transformer", "num_layers": 3, "num_heads": 4, "hidden_size": 256, "ff_size": 1024, "dropout": 0.1,
+            "layer_norm": "pre", "embeddings": {"embedding_dim": 256, "scale": True, "dropout": 0.1}}
+    return {"tied_softmax": True, "encoder": dict(side), "decoder": dict(side)}
+
+
+# JoeyNMT has no attention-free decoder, and its RecurrentEncoder fails when unidirectional
+# (IndexError in RecurrentEncoder.forward), so for `rnn` the nearest model it can build is its rnn_attention one.
+PRESETS = {
+    "rnn": lambda: rnn_config(256, bidirectional=True),
+    "rnn_attention": lambda: rnn_config(256, bidirectional=True),
+    "transformer": transformer_config,
+}
+
+
+def vocabulary(size: int) -> Vocabulary:
+    specials = SimpleNamespace(unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>", sep_token=None,
+                               lang_tags=[], unk_id=UNK, pad_id=PAD, bos_id=BOS, eos_id=EOS)
+    return Vocabulary([f"t{i}" for i in range(4, size)], specials)
+
+
+def make_batch(src: list[list[int]], tgt: list[list[int]] | None) -> Batch:
+    """A JoeyNMT `Batch` as its collate function builds it: EOS after sources, BOS ... EOS around targets."""
+    def padded(rows: list[list[int]]) -> torch.Tensor:
+        width = max(len(r) for r in rows)
+        return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+
+    sources = [s + [EOS] for s in src]
+    targets = padded([[BOS] + t + [EOS] for t in tgt]) if tgt is not None else None
+    return Batch(padded(sources), torch.tensor([len(s) for s in sources]), None, targets, None,
+                 torch.arange(len(src)), CPU, PAD, EOS, is_train=tgt is not None)
+
+
+def build(preset: str, size: int) -> torch.nn.Module:
+    torch.manual_seed(0)
+    vocab = vocabulary(size)
+    assert len(vocab) == size, (len(vocab), size)
+    model = build_model(PRESETS[preset](), vocab, vocab)
+    model.loss_function = ("crossentropy", 0.1)
+    return model
+
+
+def train(args: argparse.Namespace, workload: dict) -> dict:
+    model = build(args.preset, workload["vocab_size"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
+    batches = [make_batch(b["src"], b["tgt"]) for b in workload["train_batches"]]
+
+    def step(batch: Batch) -> None:
+        model.train()
+        batch.sort_by_src_length()
+        loss, _, _, _ = model(return_type="loss", **vars(batch))
+        (loss / batch.ntokens).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        optimizer.step()
+        model.zero_grad()
+
+    for batch in batches[: args.warmup]:
+        step(batch)
+    measured = batches[args.warmup :]
+    start_rss = rss_mib("VmRSS")
+    reset_peak_rss()
+    start = time.perf_counter()
+    for batch in measured:
+        step(batch)
+    seconds = time.perf_counter() - start
+    peak = rss_mib("VmHWM")
+    with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
+        for batch in measured:
+            model(return_type="loss", **vars(batch))[0].backward()
+    return {
+        "tokens": sum(b.ntokens for b in measured),
+        "steps": len(measured),
+        "seconds": seconds,
+        "flops": counter.get_total_flops(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mib": peak,
+        "start_rss_mib": start_rss,
+    }
+
+
+def decode(args: argparse.Namespace, workload: dict) -> dict:
+    model = build(args.preset, workload["vocab_size"]).eval()
+    batches = [make_batch(src, None) for src in workload["decode_batches"]]
+
+    def run(batch: Batch) -> int:
+        batch.sort_by_src_length()
+        # the same length limit as ours: ratio × source length (with EOS) + offset, for the longest source
+        limit = int(int(batch.src_length.max()) * args.max_ratio) + args.max_offset
+        with torch.no_grad():
+            output, _, _ = search(model, batch, max_output_length=limit, beam_size=args.beam, beam_alpha=0.6)
+        return output.shape[1]  # decoder steps the batch ran
+
+    run(make_batch(workload["decode_batches"][0], None))  # warm-up, untimed
+    start_rss = rss_mib("VmRSS")
+    reset_peak_rss()
+    steps = 0
+    start = time.perf_counter()
+    for batch in batches:
+        steps += run(batch)
+    seconds = time.perf_counter() - start
+    sentences = sum(b.nseqs for b in batches)
+    return {
+        "sentences": sentences,
+        "seconds": seconds,
+        "decoder_steps": steps,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mib": rss_mib("VmHWM"),
+        "start_rss_mib": start_rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["train", "decode"])
+    parser.add_argument("--preset", required=True, choices=sorted(PRESETS))
+    parser.add_argument("--workload", type=Path, required=True)
+    parser.add_argument("--precision", choices=["fp32"], default="fp32")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--beam", type=int, default=1)
+    parser.add_argument("--max-ratio", type=float, default=1.0)
+    parser.add_argument("--max-offset", type=int, default=1)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    torch.set_num_threads(args.threads)
+    workload = json.loads(args.workload.read_text())
+    print(json.dumps(train(args, workload) if args.task == "train" else decode(args, workload)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""What the machine is and what it can do: CPU model, matmul peak, peak memory of this process.
+
+Imported by the workers of both toolkits, so it needs nothing but torch and the standard library:
+the JoeyNMT worker runs in its own virtual environment, without seq2seq installed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what the platform module knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def describe(threads: int) -> str:
+    """One line naming the CPU, cores, threads and torch version, for every results table."""
+    return f"{cpu_model()}, {os.cpu_count()} cores, {threads} threads, torch {torch.__version__}"
+
+
+def matmul_peak_flops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
+    """Best measured FLOP/s of a square matmul: the ceiling any model on this CPU can reach."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    a @ b  # warm-up: thread pool, kernel selection
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def reset_peak_rss() -> None:
+    """Start peak-memory accounting afresh (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # not Linux or not permitted: the peak then includes start-up
+
+
+def rss_mib(field: str = "VmHWM") -> float:
+    """This process's peak (VmHWM) or current (VmRSS) resident memory in MiB, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")

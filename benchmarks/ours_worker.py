@@ -1,0 +1,124 @@
+"""Times seq2seq on the shared workload, in a process of its own so its peak memory is its own.
+
+    python benchmarks/ours_worker.py train  --preset rnn --workload W.json --precision bf16 [--threads 2] [--warmup 3]
+    python benchmarks/ours_worker.py decode --preset rnn --workload W.json --precision bf16 --beam 5
+
+Training runs `Trainer.train_step`, the code `seq2seq-train` runs, with the default training preset
+(label smoothing 0.1, clipping 1.0, Adam, noam schedule); decoding runs `greedy_search` and
+`beam_search` as `seq2seq-eval` does. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_module
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import reset_peak_rss, rss_mib
+
+from seq2seq.data.batching import Batch, collate, make_examples
+from seq2seq.decoding import Hypothesis, beam_search, greedy_search
+from seq2seq.models.encoder_decoder import build_model
+from seq2seq.precision import autocast
+from seq2seq.training import Trainer, batch_loss
+
+CPU = torch.device("cpu")
+
+
+def compose_config(preset: str):
+    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
+        return compose("config", overrides=[f"model={preset}", "data=files"])
+
+
+def train(args: argparse.Namespace, workload: dict) -> dict:
+    config = compose_config(args.preset)
+    torch.manual_seed(0)
+    model = build_model(config.model, workload["vocab_size"], workload["vocab_size"])
+    batches = [collate(make_examples(b["src"], b["tgt"])) for b in workload["train_batches"]]
+    with tempfile.TemporaryDirectory() as run_dir:
+        trainer = Trainer(model, None, config, Path(run_dir), CPU, args.precision)
+        model.train()
+        for batch in batches[: args.warmup]:
+            trainer.train_step(batch)
+        measured = batches[args.warmup :]
+        start_rss = rss_mib("VmRSS")
+        reset_peak_rss()
+        start = time.perf_counter()
+        for batch in measured:
+            trainer.train_step(batch)
+        seconds = time.perf_counter() - start
+        peak = rss_mib("VmHWM")
+    with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
+        for batch in measured:
+            with autocast(CPU, args.precision):
+                batch_loss(model, batch, config.train.label_smoothing).backward()
+    return {
+        "tokens": sum(b.num_tgt_tokens for b in measured),
+        "steps": len(measured),
+        "seconds": seconds,
+        "flops": counter.get_total_flops(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mib": peak,
+        "start_rss_mib": start_rss,
+    }
+
+
+def decode(args: argparse.Namespace, workload: dict) -> dict:
+    config = compose_config(args.preset)
+    torch.manual_seed(0)
+    model = build_model(config.model, workload["vocab_size"], workload["vocab_size"]).eval()
+    batches = [collate(make_examples(src, [[] for _ in src])) for src in workload["decode_batches"]]
+
+    def search(batch: Batch) -> list[Hypothesis]:
+        with autocast(CPU, args.precision):
+            if args.beam == 1:
+                return greedy_search(model, batch.src, batch.src_mask, args.max_ratio, args.max_offset)
+            found = beam_search(model, batch.src, batch.src_mask, args.beam, 0.6, args.max_ratio, args.max_offset)
+            return [best[0] for best in found]
+
+    search(batches[0])  # warm-up, untimed
+    start_rss = rss_mib("VmRSS")
+    reset_peak_rss()
+    steps = 0
+    start = time.perf_counter()
+    for batch in batches:
+        steps += max(len(h.tokens) for h in search(batch)) + 1  # the longest output, with its EOS, set the batch's steps
+    seconds = time.perf_counter() - start
+    sentences = sum(b.src.size(0) for b in batches)
+    return {
+        "sentences": sentences,
+        "seconds": seconds,
+        "decoder_steps": steps,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mib": rss_mib("VmHWM"),
+        "start_rss_mib": start_rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["train", "decode"])
+    parser.add_argument("--preset", required=True, choices=["rnn", "rnn_attention", "transformer"])
+    parser.add_argument("--workload", type=Path, required=True)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--warmup", type=int, default=3, help="training steps run before timing starts")
+    parser.add_argument("--beam", type=int, default=1)
+    parser.add_argument("--max-ratio", type=float, default=1.0)
+    parser.add_argument("--max-offset", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    workload = json.loads(args.workload.read_text())
+    print(json.dumps(train(args, workload) if args.task == "train" else decode(args, workload)))
+
+
+if __name__ == "__main__":
+    main()
