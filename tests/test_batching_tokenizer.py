@@ -51,6 +51,15 @@ def test_token_batches_group_similar_lengths_without_shuffle():
     assert keys == sorted(keys)
 
 
+def test_unsorted_batches_keep_the_shuffled_order_and_pad_more():
+    examples = random_examples()
+    unsorted = token_batches(examples, max_tokens=200, shuffle=False, by_length=False)
+    assert [e.index for batch in unsorted for e in batch] == list(range(len(examples)))
+    assert all(padded_size(batch) <= 200 for batch in unsorted)
+    sorted_batches = token_batches(examples, max_tokens=200, shuffle=False)
+    assert len(unsorted) > len(sorted_batches)  # the same budget holds fewer sentences when lengths mix
+
+
 def test_token_batches_are_repeatable_per_seed():
     examples = random_examples()
 

@@ -83,17 +83,21 @@ def collate(examples: list[Example]) -> Batch:
     )
 
 
-def token_batches(examples: list[Example], max_tokens: int, shuffle: bool, seed: int = 0) -> list[list[Example]]:
+def token_batches(
+    examples: list[Example], max_tokens: int, shuffle: bool, seed: int = 0, by_length: bool = True
+) -> list[list[Example]]:
     """Group examples into batches whose padded size (rows × longest side) stays within `max_tokens`.
 
     With `shuffle`, examples are shuffled before the stable sort by length (so equal lengths mix
     differently each epoch) and the batches come out in random order; `seed` makes both repeatable.
+    `by_length=False` skips the sort (more padding: what `benchmarks/levers.py` measures against).
     """
     rng = random.Random(seed)
     order = list(examples)
     if shuffle:
         rng.shuffle(order)
-    order.sort(key=lambda e: (len(e.src), len(e.tgt)))
+    if by_length:
+        order.sort(key=lambda e: (len(e.src), len(e.tgt)))
     batches: list[list[Example]] = []
     current: list[Example] = []
     longest = 0
