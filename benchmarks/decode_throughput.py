@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import sys
 
-from harness import MODEL_SIZES, common_options, joeynmt_python, machine_lines, prepare_workload, run_worker, write_table
+from harness import (
+    MODEL_SIZES,
+    best_of_rounds,
+    common_options,
+    joeynmt_python,
+    machine_lines,
+    prepare_workload,
+    write_table,
+)
 from train_throughput import JOEYNMT_NOTE
 
 
@@ -37,11 +45,12 @@ def main() -> None:
         "",
         f"Workload: the first {args.sentences} sentences of Multi30k test_2016_flickr, in the same length-sorted batches "
         f"of about {args.batch_tokens} source tokens for both toolkits; untrained models, so every output runs to "
-        f"{args.max_ratio} × source length + {args.max_offset} tokens; beam search with length penalty 0.6. "
+        f"{args.max_ratio} × source length + {args.max_offset} tokens; best of {args.rounds} interleaved rounds; "
+        f"beam search with length penalty 0.6. "
         f"Sizes: {MODEL_SIZES}.",
         "",
         f"Command: `python benchmarks/decode_throughput.py --beams {' '.join(map(str, args.beams))} "
-        f"--sentences {args.sentences} --threads {args.threads}`",
+        f"--sentences {args.sentences} --rounds {args.rounds} --threads {args.threads}`",
         "",
         "| preset | search | toolkit | precision | sentences/s | × JoeyNMT | decoder steps | peak RSS MiB |",
         "|---|---|---|---|--:|--:|--:|--:|",
@@ -53,11 +62,10 @@ def main() -> None:
         for beam in args.beams:
             search = "greedy" if beam == 1 else f"beam {beam}"
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
-            runs = {}
-            if joey:
-                runs[("JoeyNMT", "fp32")] = run_worker(joey, "joeynmt_worker.py", task)
+            jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey else {}
             for precision in ("fp32", "bf16"):
-                runs[("seq2seq", precision)] = run_worker(sys.executable, "ours_worker.py", [*task, "--precision", precision])
+                jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
+            runs = best_of_rounds(jobs, args.rounds)
             reference = runs.get(("JoeyNMT", "fp32"))
             for (toolkit, precision), result in runs.items():
                 speed = result["sentences"] / result["seconds"]

@@ -38,6 +38,8 @@ def common_options(description: str, out: str) -> argparse.ArgumentParser:
     parser.add_argument("--joeynmt-python", type=Path, default=Path(os.environ.get("JOEYNMT_PYTHON", DEFAULT_JOEYNMT_PYTHON)),
                         help="python of a virtual environment with joeynmt==2.3.0 (benchmarks/setup_joeynmt.sh makes one)")
     parser.add_argument("--work-dir", type=Path, default=Path("benchmarks/.work"), help="where the workload file goes")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="measure every configuration this many times, interleaved, and keep the fastest")
     parser.add_argument("--out", type=Path, default=Path(out))
     return parser
 
@@ -73,6 +75,21 @@ def run_worker(python: Path | str, worker: str, options: list[str]) -> dict[str,
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: int) -> dict[Any, dict[str, Any]]:
+    """Run every job (python, worker, options) `rounds` times, interleaved so that a slow spell on a
+    shared machine hits every toolkit alike; keep each job's fastest result and its highest peak memory."""
+    best: dict[Any, dict[str, Any]] = {}
+    for _ in range(rounds):
+        for key, (python, worker, options) in jobs.items():
+            result = run_worker(python, worker, options)
+            if key in best:
+                peak = max(best[key]["peak_rss_mib"], result["peak_rss_mib"])
+                result = min(best[key], result, key=lambda r: r["seconds"])
+                result = {**result, "peak_rss_mib": peak}
+            best[key] = result
+    return best
 
 
 def machine_lines(threads: int) -> tuple[list[str], dict[str, float]]:

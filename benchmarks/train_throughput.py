@@ -16,11 +16,11 @@ import sys
 
 from harness import (
     MODEL_SIZES,
+    best_of_rounds,
     common_options,
     joeynmt_python,
     machine_lines,
     prepare_workload,
-    run_worker,
     write_table,
 )
 
@@ -43,10 +43,12 @@ def main() -> None:
         "",
         *header,
         "",
-        f"Workload: {args.steps} timed steps after {args.warmup} untimed, on the same Multi30k batches of about 4,096 "
+        f"Workload: {args.steps} timed steps after {args.warmup} untimed, best of {args.rounds} interleaved rounds, "
+        f"on the same Multi30k batches of about 4,096 "
         f"padded tokens for both toolkits; label smoothing 0.1, clipping 1.0, Adam. Sizes: {MODEL_SIZES}.",
         "",
-        f"Command: `python benchmarks/train_throughput.py --steps {args.steps} --warmup {args.warmup} --threads {args.threads}`",
+        f"Command: `python benchmarks/train_throughput.py --steps {args.steps} --warmup {args.warmup} --rounds {args.rounds} "
+        f"--threads {args.threads}`",
         "",
         "| preset | toolkit | precision | parameters | target tok/s | × JoeyNMT | GFLOP/s | % of matmul peak | peak RSS MiB |",
         "|---|---|---|--:|--:|--:|--:|--:|--:|",
@@ -54,13 +56,12 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     options = ["--workload", str(workload), "--threads", str(args.threads), "--warmup", str(args.warmup)]
     for preset in args.presets:
-        runs = {}
-        if joey:
-            runs[("JoeyNMT", "fp32")] = run_worker(joey, "joeynmt_worker.py", ["train", "--preset", preset, *options])
+        jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", ["train", "--preset", preset, *options])} if joey else {}
         for precision in ("fp32", "bf16"):
-            runs[("seq2seq", precision)] = run_worker(
+            jobs[("seq2seq", precision)] = (
                 sys.executable, "ours_worker.py", ["train", "--preset", preset, "--precision", precision, *options]
             )
+        runs = best_of_rounds(jobs, args.rounds)
         reference = runs.get(("JoeyNMT", "fp32"))
         for (toolkit, precision), result in runs.items():
             speed = result["tokens"] / result["seconds"]
