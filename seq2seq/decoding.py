@@ -112,13 +112,12 @@ def beam_search(
     for t in range(max(limits)):
         logits, state, _ = decoder.step(tokens, memory, state)
         log_probs = logits.float().log_softmax(dim=-1)  # [batch * k, vocab]
-        at_limit = torch.tensor([t + 1 >= limit for limit in limits], device=device).repeat_interleave(k)
-        if bool(at_limit.any()):
-            forced = torch.full_like(log_probs, float("-inf"))
-            forced[:, EOS_ID] = 0.0
-            log_probs = torch.where(at_limit.unsqueeze(1), forced, log_probs)
+        at_limit = [b * k + j for b, limit in enumerate(limits) if t + 1 >= limit for j in range(k)]
+        if at_limit:  # only EOS may follow: rewrite just those rows
+            log_probs[at_limit] = float("-inf")
+            log_probs[at_limit, EOS_ID] = 0.0
         vocab = log_probs.size(-1)
-        candidates = (scores.view(-1, 1) + log_probs).view(batch, k * vocab)
+        candidates = log_probs.add_(scores.view(-1, 1)).view(batch, k * vocab)
         top_scores, top_ids = candidates.topk(2 * k, dim=1)  # [batch, 2k]
         origins, words = top_ids // vocab, top_ids % vocab
         ends = words == EOS_ID

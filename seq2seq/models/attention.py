@@ -196,7 +196,7 @@ class AdditiveAttention(nn.Module):
         single_step = query.dim() == 2
         if single_step:
             query = query.unsqueeze(1)
-        hidden = torch.tanh(self.query_proj(query).unsqueeze(2) + projected_keys.unsqueeze(1))  # [B, T, S, A]
+        hidden = (self.query_proj(query).unsqueeze(2) + projected_keys.unsqueeze(1)).tanh_()  # [B, T, S, A], in place: one buffer
         scores = self.energy(hidden).squeeze(-1)  # [B, T, S]
         weights = masked_softmax(scores, None if mask is None else mask.unsqueeze(1))
         context = weights @ values  # [B, T, V]
