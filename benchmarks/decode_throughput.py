@@ -13,14 +13,12 @@ the decoder steps run over all batches (equal steps: equal work) and peak reside
 
 from __future__ import annotations
 
-import sys
-
 from harness import (
     MODEL_SIZES,
-    best_of_rounds,
     common_options,
     joeynmt_python,
     machine_lines,
+    measure_toolkits,
     prepare_workload,
     write_table,
 )
@@ -62,14 +60,7 @@ def main() -> None:
         for beam in args.beams:
             search = "greedy" if beam == 1 else f"beam {beam}"
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
-            jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey else {}
-            for precision in ("fp32", "bf16"):
-                jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
-            runs = best_of_rounds(jobs, args.rounds)
-            reference = runs.get(("JoeyNMT", "fp32"))
-            for (toolkit, precision), result in runs.items():
-                speed = result["sentences"] / result["seconds"]
-                ratio = f"{speed / (reference['sentences'] / reference['seconds']):.2f}×" if reference else "–"
+            for toolkit, precision, result, speed, ratio in measure_toolkits(joey, task, args.rounds, "sentences"):
                 lines.append(
                     f"| {preset} | {search} | {toolkit} | {precision} | {speed:,.1f} | {ratio} | "
                     f"{result['decoder_steps']} | {result['peak_rss_mib']:,.0f} |"

@@ -92,6 +92,24 @@ def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: i
     return best
 
 
+def measure_toolkits(
+    joey: Path | None, task: list[str], rounds: int, work: str
+) -> list[tuple[str, str, dict[str, Any], float, str]]:
+    """JoeyNMT (fp32, where installed) and ours (fp32 and bf16) on one worker task, best of `rounds`:
+    rows of (toolkit, precision, result, speed = result[work] per second, speed as a multiple of JoeyNMT's)."""
+    jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey else {}
+    for precision in ("fp32", "bf16"):
+        jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
+    runs = best_of_rounds(jobs, rounds)
+    speeds = {key: result[work] / result["seconds"] for key, result in runs.items()}
+    reference = speeds.get(("JoeyNMT", "fp32"))
+    return [
+        (toolkit, precision, result, speeds[toolkit, precision],
+         f"{speeds[toolkit, precision] / reference:.2f}×" if reference else "–")
+        for (toolkit, precision), result in runs.items()
+    ]
+
+
 def machine_lines(threads: int) -> tuple[list[str], dict[str, float]]:
     """The results table's header lines about the machine, and its matmul peaks (FLOP/s) by precision."""
     torch.set_num_threads(threads)

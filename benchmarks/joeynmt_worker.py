@@ -15,7 +15,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,7 +26,7 @@ from joeynmt.vocabulary import Vocabulary
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import reset_peak_rss, rss_mib
+from machine import measure
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3  # JoeyNMT's default special ids; ids from 4 are tokens in both toolkits
 CPU = torch.device("cpu")
@@ -93,7 +92,7 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
     batches = [make_batch(b["src"], b["tgt"]) for b in workload["train_batches"]]
 
-    def step(batch: Batch) -> None:
+    def step(batch: Batch) -> int:
         model.train()
         batch.sort_by_src_length()
         loss, _, _, _ = model(return_type="loss", **vars(batch))
@@ -101,28 +100,21 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
         optimizer.step()
         model.zero_grad()
+        return batch.ntokens
 
     for batch in batches[: args.warmup]:
         step(batch)
     measured = batches[args.warmup :]
-    start_rss = rss_mib("VmRSS")
-    reset_peak_rss()
-    start = time.perf_counter()
-    for batch in measured:
-        step(batch)
-    seconds = time.perf_counter() - start
-    peak = rss_mib("VmHWM")
+    timing = measure(step, measured)
     with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
         for batch in measured:
             model(return_type="loss", **vars(batch))[0].backward()
     return {
-        "tokens": sum(b.ntokens for b in measured),
+        "tokens": timing.pop("count"),
         "steps": len(measured),
-        "seconds": seconds,
         "flops": counter.get_total_flops(),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "peak_rss_mib": peak,
-        "start_rss_mib": start_rss,
+        **timing,
     }
 
 
@@ -139,21 +131,12 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
         return output.shape[1]  # decoder steps the batch ran
 
     run(make_batch(workload["decode_batches"][0], None))  # warm-up, untimed
-    start_rss = rss_mib("VmRSS")
-    reset_peak_rss()
-    steps = 0
-    start = time.perf_counter()
-    for batch in batches:
-        steps += run(batch)
-    seconds = time.perf_counter() - start
-    sentences = sum(b.nseqs for b in batches)
+    timing = measure(run, batches)
     return {
-        "sentences": sentences,
-        "seconds": seconds,
-        "decoder_steps": steps,
+        "sentences": sum(b.nseqs for b in batches),
+        "decoder_steps": timing.pop("count"),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "peak_rss_mib": rss_mib("VmHWM"),
-        "start_rss_mib": start_rss,
+        **timing,
     }
 
 

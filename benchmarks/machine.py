@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
+
+Item = TypeVar("Item")
 
 
 def cpu_model() -> str:
@@ -56,3 +60,16 @@ def rss_mib(field: str = "VmHWM") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def measure(run: Callable[[Item], int], items: Sequence[Item]) -> dict[str, Any]:
+    """Time `run` over `items` with peak-memory accounting reset first; `count` sums what `run` returns
+    (tokens trained, decoder steps run), so both workers report the same quantities the same way."""
+    start_rss = rss_mib("VmRSS")
+    reset_peak_rss()
+    count = 0
+    start = time.perf_counter()
+    for item in items:
+        count += run(item)
+    seconds = time.perf_counter() - start
+    return {"count": count, "seconds": seconds, "peak_rss_mib": rss_mib("VmHWM"), "start_rss_mib": start_rss}

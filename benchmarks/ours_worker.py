@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -22,7 +21,7 @@ from hydra import compose, initialize_config_module
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import reset_peak_rss, rss_mib
+from machine import measure
 
 from seq2seq.data.batching import Batch, collate, make_examples
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search
@@ -49,25 +48,22 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
         for batch in batches[: args.warmup]:
             trainer.train_step(batch)
         measured = batches[args.warmup :]
-        start_rss = rss_mib("VmRSS")
-        reset_peak_rss()
-        start = time.perf_counter()
-        for batch in measured:
+
+        def step(batch: Batch) -> int:
             trainer.train_step(batch)
-        seconds = time.perf_counter() - start
-        peak = rss_mib("VmHWM")
+            return batch.num_tgt_tokens
+
+        timing = measure(step, measured)
     with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
         for batch in measured:
             with autocast(CPU, args.precision):
                 batch_loss(model, batch, config.train.label_smoothing).backward()
     return {
-        "tokens": sum(b.num_tgt_tokens for b in measured),
+        "tokens": timing.pop("count"),
         "steps": len(measured),
-        "seconds": seconds,
         "flops": counter.get_total_flops(),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "peak_rss_mib": peak,
-        "start_rss_mib": start_rss,
+        **timing,
     }
 
 
@@ -85,21 +81,13 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
             return [best[0] for best in found]
 
     search(batches[0])  # warm-up, untimed
-    start_rss = rss_mib("VmRSS")
-    reset_peak_rss()
-    steps = 0
-    start = time.perf_counter()
-    for batch in batches:
-        steps += max(len(h.tokens) for h in search(batch)) + 1  # the longest output, with its EOS, set the batch's steps
-    seconds = time.perf_counter() - start
-    sentences = sum(b.src.size(0) for b in batches)
+    # the longest output, with its EOS, set the batch's decoder steps
+    timing = measure(lambda batch: max(len(h.tokens) for h in search(batch)) + 1, batches)
     return {
-        "sentences": sentences,
-        "seconds": seconds,
-        "decoder_steps": steps,
+        "sentences": sum(b.src.size(0) for b in batches),
+        "decoder_steps": timing.pop("count"),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "peak_rss_mib": rss_mib("VmHWM"),
-        "start_rss_mib": start_rss,
+        **timing,
     }
 
 

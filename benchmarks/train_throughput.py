@@ -12,14 +12,12 @@ resident memory during the timed steps. Usage:
 
 from __future__ import annotations
 
-import sys
-
 from harness import (
     MODEL_SIZES,
-    best_of_rounds,
     common_options,
     joeynmt_python,
     machine_lines,
+    measure_toolkits,
     prepare_workload,
     write_table,
 )
@@ -56,16 +54,8 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     options = ["--workload", str(workload), "--threads", str(args.threads), "--warmup", str(args.warmup)]
     for preset in args.presets:
-        jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", ["train", "--preset", preset, *options])} if joey else {}
-        for precision in ("fp32", "bf16"):
-            jobs[("seq2seq", precision)] = (
-                sys.executable, "ours_worker.py", ["train", "--preset", preset, "--precision", precision, *options]
-            )
-        runs = best_of_rounds(jobs, args.rounds)
-        reference = runs.get(("JoeyNMT", "fp32"))
-        for (toolkit, precision), result in runs.items():
-            speed = result["tokens"] / result["seconds"]
-            ratio = f"{speed / (reference['tokens'] / reference['seconds']):.2f}×" if reference else "–"
+        task = ["train", "--preset", preset, *options]
+        for toolkit, precision, result, speed, ratio in measure_toolkits(joey, task, args.rounds, "tokens"):
             achieved = result["flops"] / result["seconds"]
             lines.append(
                 f"| {preset} | {toolkit} | {precision} | {result['parameters'] / 1e6:.2f} M | {speed:,.0f} | {ratio} | "
