@@ -23,10 +23,9 @@ from joeynmt.batch import Batch
 from joeynmt.model import build_model
 from joeynmt.search import search
 from joeynmt.vocabulary import Vocabulary
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import measure
+from machine import decoding_result, training_result
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3  # JoeyNMT's default special ids; ids from 4 are tokens in both toolkits
 CPU = torch.device("cpu")
@@ -102,20 +101,10 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
         model.zero_grad()
         return batch.ntokens
 
-    for batch in batches[: args.warmup]:
-        step(batch)
-    measured = batches[args.warmup :]
-    timing = measure(step, measured)
-    with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
-        for batch in measured:
-            model(return_type="loss", **vars(batch))[0].backward()
-    return {
-        "tokens": timing.pop("count"),
-        "steps": len(measured),
-        "flops": counter.get_total_flops(),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        **timing,
-    }
+    def backward(batch: Batch) -> None:
+        model(return_type="loss", **vars(batch))[0].backward()
+
+    return training_result(step, backward, batches, args.warmup, sum(p.numel() for p in model.parameters()))
 
 
 def decode(args: argparse.Namespace, workload: dict) -> dict:
@@ -130,14 +119,8 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
             output, _, _ = search(model, batch, max_output_length=limit, beam_size=args.beam, beam_alpha=0.6)
         return output.shape[1]  # decoder steps the batch ran
 
-    run(make_batch(workload["decode_batches"][0], None))  # warm-up, untimed
-    timing = measure(run, batches)
-    return {
-        "sentences": sum(b.nseqs for b in batches),
-        "decoder_steps": timing.pop("count"),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        **timing,
-    }
+    sentences = sum(b.nseqs for b in batches)
+    return decoding_result(run, batches, sentences, sum(p.numel() for p in model.parameters()))
 
 
 def main() -> None:

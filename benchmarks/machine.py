@@ -73,3 +73,30 @@ def measure(run: Callable[[Item], int], items: Sequence[Item]) -> dict[str, Any]
         count += run(item)
     seconds = time.perf_counter() - start
     return {"count": count, "seconds": seconds, "peak_rss_mib": rss_mib("VmHWM"), "start_rss_mib": start_rss}
+
+
+def training_result(
+    step: Callable[[Item], int], backward: Callable[[Item], None], batches: Sequence[Item], warmup: int, parameters: int
+) -> dict[str, Any]:
+    """What both workers report for training: `step` (one update, returning its target tokens) run
+    `warmup` times untimed, then timed over the rest; then the FLOPs of those batches' forward and
+    backward (`backward`), counted untimed."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for batch in batches[:warmup]:
+        step(batch)
+    measured = batches[warmup:]
+    timing = measure(step, measured)
+    with FlopCounterMode(display=False) as counter:
+        for batch in measured:
+            backward(batch)
+    return {"tokens": timing.pop("count"), "steps": len(measured), "flops": counter.get_total_flops(),
+            "parameters": parameters, **timing}
+
+
+def decoding_result(search: Callable[[Item], int], batches: Sequence[Item], sentences: int, parameters: int) -> dict[str, Any]:
+    """What both workers report for decoding: `search` (one batch, returning the decoder steps it ran)
+    once untimed on the first batch, then timed over all of them."""
+    search(batches[0])
+    timing = measure(search, batches)
+    return {"sentences": sentences, "decoder_steps": timing.pop("count"), "parameters": parameters, **timing}

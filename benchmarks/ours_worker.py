@@ -18,10 +18,9 @@ from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_module
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import measure
+from machine import decoding_result, training_result
 
 from seq2seq.data.batching import Batch, collate, make_examples
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search
@@ -45,26 +44,17 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(model, None, config, Path(run_dir), CPU, args.precision)
         model.train()
-        for batch in batches[: args.warmup]:
-            trainer.train_step(batch)
-        measured = batches[args.warmup :]
 
         def step(batch: Batch) -> int:
             trainer.train_step(batch)
             return batch.num_tgt_tokens
 
-        timing = measure(step, measured)
-    with FlopCounterMode(display=False) as counter:  # forward + backward of the measured batches, untimed
-        for batch in measured:
+        def backward(batch: Batch) -> None:
             with autocast(CPU, args.precision):
                 batch_loss(model, batch, config.train.label_smoothing).backward()
-    return {
-        "tokens": timing.pop("count"),
-        "steps": len(measured),
-        "flops": counter.get_total_flops(),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        **timing,
-    }
+
+        parameters = sum(p.numel() for p in model.parameters())
+        return training_result(step, backward, batches, args.warmup, parameters)
 
 
 def decode(args: argparse.Namespace, workload: dict) -> dict:
@@ -80,15 +70,11 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
             found = beam_search(model, batch.src, batch.src_mask, args.beam, 0.6, args.max_ratio, args.max_offset)
             return [best[0] for best in found]
 
-    search(batches[0])  # warm-up, untimed
-    # the longest output, with its EOS, set the batch's decoder steps
-    timing = measure(lambda batch: max(len(h.tokens) for h in search(batch)) + 1, batches)
-    return {
-        "sentences": sum(b.src.size(0) for b in batches),
-        "decoder_steps": timing.pop("count"),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        **timing,
-    }
+    def decoder_steps(batch: Batch) -> int:
+        return max(len(h.tokens) for h in search(batch)) + 1  # the longest output, with its EOS, set the batch's steps
+
+    sentences = sum(b.src.size(0) for b in batches)
+    return decoding_result(decoder_steps, batches, sentences, sum(p.numel() for p in model.parameters()))
 
 
 def main() -> None:

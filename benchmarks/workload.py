@@ -24,8 +24,10 @@ def build_workload(
     corpus = NamedCorpus("multi30k", ["train", "test_2016_flickr"], root=str(data_root))
     train, test = corpus.load("train"), corpus.load("test_2016_flickr")
     tokenizer = build_tokenizer(TokenizerSettings(), train, cache_dir)
-    examples = make_examples(tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt), max_len=200)
-    groups = token_batches(examples, batch_tokens, shuffle=True, seed=0)[:train_batches]
+    groups = []
+    if train_batches:  # the decoding benchmark needs only the tokenizer from the training set
+        examples = make_examples(tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt), max_len=200)
+        groups = token_batches(examples, batch_tokens, shuffle=True, seed=0)[:train_batches]
     test_src = tokenizer.encode_src(test.src[:sentences])
     decode_groups = token_batches(make_examples(test_src, [[] for _ in test_src]), decode_batch_tokens, shuffle=False)
     return {
