@@ -47,9 +47,15 @@ def setup(device: torch.device) -> Distributed:
 
 
 def shard(batches: list[T], distributed: Distributed) -> list[T]:
-    """This rank's share of an epoch's batches; every rank gets the same count, so no rank waits alone."""
-    usable = len(batches) - len(batches) % distributed.world_size
-    return batches[distributed.rank : usable : distributed.world_size]
+    """This rank's share of an epoch's batches; every rank gets the same count, so no rank waits alone.
+
+    When the batches do not divide evenly, the list is padded with its first batches (as torch's
+    DistributedSampler pads with its first samples): every batch is trained on, and a few of them twice.
+    """
+    world = distributed.world_size
+    padding = -len(batches) % world
+    padded = batches + batches[:padding]
+    return padded[distributed.rank :: world]
 
 
 def wrap(model: nn.Module, distributed: Distributed, device: torch.device) -> nn.Module:

@@ -3,9 +3,9 @@
 A BLEU gap between two length buckets (or two models) means little without an interval. We follow
 Koehn (2004, "Statistical significance tests for machine translation evaluation"): resample sentences
 with replacement and recompute *corpus* scores from sacrebleu's per-sentence sufficient statistics,
-so a resample costs one matrix product instead of re-tokenizing. Paired tests between systems are
-sacrebleu's own `PairedTest` (paired bootstrap, Koehn 2004; approximate randomization, Riezler and
-Maxwell 2005). "Loses context on long sentences" becomes the slope of BLEU against source length,
+so a resample costs one matrix product instead of re-tokenizing. Paired tests between systems follow
+sacrebleu's `PairedTest` (paired bootstrap, Koehn 2004; approximate randomization, Riezler and
+Maxwell 2005) on the same statistics, seeded by us. "Loses context on long sentences" becomes the slope of BLEU against source length,
 with a bootstrap interval. Pure functions: no file I/O.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
-from sacrebleu.significance import PairedTest
 
 from seq2seq.evaluation import assign_buckets, bucket_bounds, bucket_label
 
@@ -131,11 +130,15 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     return [float(low), float(high)]
 
 
-def resampled_scores(metric: str, stats: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Corpus score of every resample: weighted row sums of the statistics, one sacrebleu call each."""
+def _scores_of_sums(metric: str, summed: np.ndarray) -> np.ndarray:
+    """Corpus score of each row of summed statistics, one sacrebleu call each.  # [rows, stats] -> [rows]"""
     scorer = METRICS[metric]()
-    summed = counts @ stats  # [resamples, stats]
     return np.array([scorer._compute_score_from_stats(row).score for row in summed])
+
+
+def resampled_scores(metric: str, stats: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Corpus score of every resample: weighted row sums of the statistics."""
+    return _scores_of_sums(metric, counts @ stats)
 
 
 def bootstrap_interval(metric: str, stats: np.ndarray, settings: BootstrapSettings) -> list[float] | None:
@@ -156,32 +159,55 @@ def corpus_interval(
 # ---- paired significance -------------------------------------------------------------------------
 
 MIN_TEST_SENTENCES = 10
+PAIRED_TESTS = ("bs", "ar")
 
 
 def paired_test(
     baseline: list[str], system: list[str], references: list[str], test: str = "bs",
     resamples: int = 1000, seed: int = 12345, alpha: float = 0.05,
 ) -> dict[str, dict[str, Any]]:
-    """sacrebleu's PairedTest of `system` against `baseline` on BLEU and chrF -> {metric: {p, significant}}.
+    """Paired test of `system` against `baseline` on BLEU and chrF -> {metric: {p, significant}}.
 
-    Identical hypotheses get p = 1: sacrebleu counts resampled differences strictly greater than the
-    observed one, so a zero observed difference against all-zero resamples would read p = 1/(n+1).
+    The algorithm of sacrebleu's `PairedTest` (paired bootstrap: Koehn 2004, as Moses'
+    bootstrap-hypothesis-difference-significance.pl; approximate randomization: Riezler and Maxwell
+    2005), on its sufficient statistics, drawing from our own seeded generator: `PairedTest` seeds
+    only through $SACREBLEU_SEED and treats seed 0 as "unseeded", so every seed here, 0 included,
+    gives the same p-values on every call (tested against `PairedTest` itself).
+    Identical hypotheses get p = 1: the count of resampled differences strictly greater than the
+    observed one would read p = 1/(n+1) for a zero difference against all-zero resamples.
     Sets of fewer than MIN_TEST_SENTENCES sentences are not tested (p None): with one sentence every
-    resample repeats the observed difference, and sacrebleu would report p = 1/(n+1).
+    resample repeats the observed difference.
     """
     if not (len(baseline) == len(system) == len(references)):
         raise ValueError(f"{len(baseline)} baseline, {len(system)} system hypotheses, {len(references)} references")
+    if test not in PAIRED_TESTS:
+        raise ValueError(f"test={test!r}: choose one of {', '.join(PAIRED_TESTS)}")
     if len(references) < MIN_TEST_SENTENCES:
         return {name: {"p": None, "significant": None} for name in METRICS}
     if list(baseline) == list(system):
         return {name: {"p": 1.0, "significant": False} for name in METRICS}
-    tester = PairedTest([("baseline", list(baseline)), ("system", list(system))],
-                        {name: metric() for name, metric in METRICS.items()}, [list(references)],
-                        test_type=test, n_samples=resamples)
-    tester._seed = seed  # sacrebleu otherwise reads the seed from $SACREBLEU_SEED
-    _, scores = tester()
-    results = [column[1] for name, column in scores.items() if name != "System"]  # in METRICS order
-    return {name: {"p": float(r.p_value), "significant": bool(r.p_value < alpha)} for name, r in zip(METRICS, results)}
+    rng = np.random.default_rng(seed)
+    sentences = len(references)
+    if test == "bs":  # the same resampled sentences for both systems
+        draws = rng.integers(0, sentences, size=(resamples, sentences))
+        counts = np.stack([np.bincount(row, minlength=sentences) for row in draws])
+    else:  # each trial swaps a random half of the sentence pairs between the systems
+        swapped = rng.integers(2, size=(resamples, sentences), dtype=bool)
+    results = {}
+    for name in METRICS:
+        base = sentence_statistics(name, baseline, references)
+        other = sentence_statistics(name, system, references)
+        observed = abs(score_from_statistics(name, base.sum(0)) - score_from_statistics(name, other.sum(0)))
+        if test == "bs":
+            differences = np.abs(resampled_scores(name, other, counts) - resampled_scores(name, base, counts))
+            differences -= differences.mean()  # centred: the null distribution of the difference
+        else:
+            kept = ~swapped
+            differences = np.abs(_scores_of_sums(name, swapped @ base + kept @ other)
+                                 - _scores_of_sums(name, kept @ base + swapped @ other))
+        p = (int(np.sum(differences > observed)) + 1) / (resamples + 1)
+        results[name] = {"p": p, "significant": p < alpha}
+    return results
 
 
 def paired_by_bucket(

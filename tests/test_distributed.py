@@ -12,10 +12,12 @@ from test_cli import REPO, SMALL_MODEL, files_overrides, write_corpus
 from seq2seq.distributed import Distributed, shard
 
 
-def test_every_rank_gets_an_equal_disjoint_share_of_the_batches():
+def test_every_rank_gets_an_equal_share_and_no_batch_is_dropped():
     batches = list(range(11))
     shares = [shard(batches, Distributed(rank, 3)) for rank in range(3)]
-    assert shares == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    assert shares == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 0]]  # the remainder is padded with the first batch
+    assert sorted(set(sum(shares, []))) == batches
+    assert [shard(list(range(6)), Distributed(rank, 3)) for rank in range(3)] == [[0, 3], [1, 4], [2, 5]]
     assert shard(batches, Distributed()) == batches
 
 

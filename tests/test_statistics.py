@@ -263,3 +263,28 @@ def test_sets_too_small_to_test_get_no_p_value_even_when_they_differ():
     assert few == {"bleu": {"p": None, "significant": None}, "chrf": {"p": None, "significant": None}}
     enough = paired_test(refs, shuffled, refs, resamples=200)
     assert enough["bleu"]["p"] is not None
+
+
+@pytest.mark.parametrize("test", ["bs", "ar"])
+def test_paired_test_gives_sacrebleus_p_values(test, monkeypatch):
+    """The same algorithm and draws as sacrebleu's PairedTest under its default seed (12345)."""
+    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.significance import PairedTest
+
+    monkeypatch.delenv("SACREBLEU_SEED", raising=False)
+    refs = sentences(60)
+    baseline, system = noisy(refs, seed=4), noisy(refs, seed=5)
+    ours = paired_test(baseline, system, refs, test=test, resamples=300, seed=12345)
+    _, scores = PairedTest([("baseline", baseline), ("system", system)], {"bleu": BLEU(), "chrf": CHRF()}, [refs],
+                           test_type=test, n_samples=300)()
+    assert ours["bleu"]["p"] == pytest.approx(scores["BLEU"][1].p_value)
+    assert ours["chrf"]["p"] == pytest.approx(scores["chrF2"][1].p_value)
+
+
+@pytest.mark.parametrize("test", ["bs", "ar"])
+def test_paired_test_repeats_its_p_values_for_every_seed_including_zero(test):
+    refs = sentences(60)
+    baseline, system = noisy(refs, seed=4), noisy(refs, seed=5)
+    for seed in (0, 7):
+        first, second = (paired_test(baseline, system, refs, test=test, resamples=200, seed=seed) for _ in range(2))
+        assert first == second
