@@ -55,23 +55,29 @@ def threads_for_launcher(launcher: Any, cores: int) -> int | None:
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def train(config: DictConfig) -> float | None:
     """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
-    from seq2seq.runner import train_run
+    from seq2seq.runner import evaluation_failures, train_run
 
     if config.threads is None:
         config.threads = threads_for_launcher(HydraConfig.get().launcher, os.cpu_count() or 1)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         results = train_run(config, run_dir)
     except USER_ERRORS as error:
-        if HydraConfig.get().mode == RunMode.MULTIRUN:  # one bad job must not end the sweep
+        if sweeping:  # one bad job must not end the sweep
             log.error("%s", error)
             write_text(run_dir / "error.txt", f"{error}\n")
             return None
         fail("seq2seq-train", str(error))
     if results is None:  # a torchrun rank other than 0: rank 0 evaluates and reports
         return None
-    first_split = next(iter(results["splits"].values()))
-    return first_split["bleu"]
+    failures = evaluation_failures(results, run_dir)
+    if failures and not sweeping:  # results.json holds the training and every split that worked
+        fail("seq2seq-train", failures)
+    if failures:
+        log.error("%s", failures)
+    # The sweep objective (what an optimizing sweeper tunes): the best validation score, never a test score.
+    return results["training"]["best_valid_score"]
 
 
 def evaluate(argv: list[str] | None = None) -> None:
@@ -91,10 +97,13 @@ def evaluate(argv: list[str] | None = None) -> None:
         shortcuts = {"split": f"eval.splits=[{value}]", "beam": f"eval.beam_size={value}"}
         overrides.append(shortcuts.get(key, item))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from seq2seq.runner import evaluate_run
+    from seq2seq.runner import evaluate_run, evaluation_failures
 
     with user_errors_end("seq2seq-eval"):
-        evaluate_run(args.run, overrides)
+        results = evaluate_run(args.run, overrides, splits_given=any(o.startswith("eval.splits=") for o in overrides))
+        failures = evaluation_failures(results, args.run)
+        if failures:
+            raise UserError(failures)
 
 
 def translate(argv: list[str] | None = None) -> None:
@@ -105,17 +114,20 @@ def translate(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
     parser.add_argument("sentences", nargs="*", help="German sentences to translate")
-    parser.add_argument("--input", type=Path, help="a file with one sentence per line ('-' for stdin)")
+    parser.add_argument("--input", type=Path,
+                        help="a UTF-8 file (plain or .gz) with one sentence per line, '-' for stdin; output line i "
+                             "translates input line i (an empty line stays empty)")
     parser.add_argument("--heatmaps", type=Path, help="directory for attention_NNN.png, one per sentence")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. device=cpu")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    from seq2seq.data.corpora import decode_lines, read_lines
     from seq2seq.runner import open_run, translate_sentences
 
     with user_errors_end("seq2seq-translate"):
-        sentences = list(args.sentences)
+        sentences = [sentence.strip() for sentence in args.sentences]
         if args.input:
-            stream = sys.stdin if str(args.input) == "-" else args.input.open(encoding="utf-8")
-            sentences += [line.strip() for line in stream if line.strip()]
+            sentences += decode_lines(sys.stdin.buffer, "<stdin>") if str(args.input) == "-" else read_lines(args.input)
         if not sentences:
             raise UserError("nothing to translate: give sentences as arguments or --input FILE")
         run = open_run(args.run, args.set)
@@ -125,7 +137,7 @@ def translate(argv: list[str] | None = None) -> None:
                 "encoder's final summary vector",
                 file=sys.stderr,
             )
-        for output in translate_sentences(run, sentences, args.heatmaps):
+        for output in translate_sentences(run, sentences, args.heatmaps, str(args.input or "input")):
             print(output)
 
 

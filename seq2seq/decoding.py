@@ -4,21 +4,30 @@ One search serves every decoder because decoders expose the same incremental int
 their state in batch-first tensors (reordered with `select_rows` when beams are re-ranked). The
 encoder runs once per batch; per-sentence precomputation (`decoder.prepare`) happens once and is
 shared by all beams of a sentence, never recomputed per step.
+
+Every sentence's work is bounded, whatever the input: outputs stop at the least of ratio × source +
+offset (fairseq's max_len_a/b), an absolute `max_output_length` (JoeyNMT's max_output_length) and the
+decoder's `max_target_positions`; sources longer than the encoder can read are cut or skipped with a
+warning, so one pathological line neither crashes nor stalls a batch.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
-from seq2seq.data.batching import collate, make_examples, token_batches
+from seq2seq.data.batching import Example, collate, token_batches
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 from seq2seq.models.encoder_decoder import EncoderDecoder
-from seq2seq.models.interfaces import select_rows
+from seq2seq.models.interfaces import Decoder, Encoder, select_rows
 from seq2seq.precision import autocast
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,9 +37,25 @@ class Hypothesis:
     score: float | None = None  # beam search: log-probability divided by the length penalty
 
 
-def max_output_lengths(src_mask: Tensor, ratio: float, offset: int) -> Tensor:
-    """Longest allowed output per sentence: ratio × source length + offset."""
-    return (src_mask.sum(dim=1).float() * ratio).long() + offset
+def max_output_lengths(src_mask: Tensor, ratio: float, offset: int, cap: int | None = None) -> Tensor:
+    """Most decoding steps (output subwords with EOS) per sentence: ratio × source length + offset, at most `cap`."""
+    limits = (src_mask.sum(dim=1).float() * ratio).long() + offset
+    return limits if cap is None else limits.clamp(max=cap)
+
+
+def least(*limits: int | None) -> int | None:
+    """The smallest of the limits that are set (None: no limit at all)."""
+    return min((limit for limit in limits if limit is not None), default=None)
+
+
+def step_limit(decoder: Decoder, max_length: int | None) -> int | None:
+    """Most steps any output may take: `max_length` subwords plus EOS, within the decoder's positions."""
+    return least(None if max_length is None else max_length + 1, decoder.max_target_positions)
+
+
+def source_limit(encoder: Encoder, max_length: int | None) -> int | None:
+    """Most source subwords (EOS not counted) a sentence may keep: `max_length`, within the encoder's positions."""
+    return least(max_length, None if encoder.max_source_positions is None else encoder.max_source_positions - 1)
 
 
 @torch.inference_mode()
@@ -41,12 +66,16 @@ def greedy_search(
     max_ratio: float = 1.5,
     max_offset: int = 10,
     need_attention: bool = False,
+    max_length: int | None = None,
 ) -> list[Hypothesis]:
-    """Pick the most probable token at each step until every sentence has produced EOS (or its limit)."""
+    """Pick the most probable token at each step until every sentence has produced EOS (or its limit).
+
+    No output exceeds `max_length` subwords (None: no absolute cap) or what the decoder can take.
+    """
     decoder = model.decoder
     memory = decoder.prepare(model.encode(src, src_mask))
     state = decoder.init_state(memory)
-    limits = max_output_lengths(src_mask, max_ratio, max_offset)  # [batch]
+    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]
     tokens = torch.full((src.size(0),), BOS_ID, dtype=torch.long, device=src.device)
     finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
     steps, attentions = [], []
@@ -87,13 +116,14 @@ def beam_search(
     max_ratio: float = 1.5,
     max_offset: int = 10,
     n_best: int = 1,
+    max_length: int | None = None,
 ) -> list[list[Hypothesis]]:
     """Keep the `beam_size` best prefixes per sentence; return each sentence's `n_best` finished ones, best first.
 
     Each step ranks 2k candidates per sentence: those ending in EOS among the top k are finished
     (scored with the length penalty), the best k others live on, so a finished hypothesis never
     starves the beam. A sentence is done once it holds k finished hypotheses; the search stops when
-    every sentence is done (or has reached its length limit, where EOS is forced).
+    every sentence is done (or has reached its length limit, where EOS is forced; limits as in greedy_search).
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
@@ -102,7 +132,7 @@ def beam_search(
     memory = decoder.prepare(model.encode(src, src_mask))
     memory = memory.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * k, ...]
     state = decoder.init_state(memory)
-    limits = max_output_lengths(src_mask, max_ratio, max_offset).tolist()
+    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length)).tolist()
     scores = torch.full((batch, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # all beams start identical: expand only the first
     tokens = torch.full((batch * k,), BOS_ID, dtype=torch.long, device=device)
@@ -138,14 +168,20 @@ def beam_search(
     return [sorted(f, key=lambda h: h.score, reverse=True)[:n_best] for f in finished]
 
 
+LONG_SOURCE_POLICIES = ("truncate", "skip")
+
+
 @dataclass(frozen=True)
 class SearchSettings:
-    """How to decode (mirrors conf/eval: beam_size, length_penalty, max_length_ratio/offset, batch_tokens)."""
+    """How to decode (mirrors conf/eval: beam_size, length_penalty, the output and source limits, batch_tokens)."""
 
     beam_size: int = 1
     length_penalty: float = 0.6
     max_length_ratio: float = 1.5
     max_length_offset: int = 10
+    max_output_length: int | None = 1024  # subwords per output, EOS not counted (None: no absolute cap)
+    max_source_length: int | None = None  # subwords per source, EOS not counted (None: what the encoder can read)
+    long_sources: str = "truncate"  # sources over the limit: truncate | skip (empty output)
     batch_tokens: int = 8000
 
     @classmethod
@@ -157,6 +193,31 @@ class SearchSettings:
             raise ValueError(f"eval.beam_size={self.beam_size}: must be at least 1 (1 = greedy)")
         if self.max_length_ratio <= 0 or self.max_length_offset < 1:
             raise ValueError("eval.max_length_ratio must be > 0 and eval.max_length_offset >= 1")
+        for key in ("max_output_length", "max_source_length"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise ValueError(f"eval.{key}={value}: must be at least 1 (or null for no limit of its own)")
+        if self.long_sources not in LONG_SOURCE_POLICIES:
+            raise ValueError(f"eval.long_sources={self.long_sources!r}: choose one of {', '.join(LONG_SOURCE_POLICIES)}")
+
+
+def warn_long_sources(name: str, numbers: list[int], limit: int, policy: str) -> None:
+    """One warning for all sources over the limit: how many, what was done, and the first sentence numbers."""
+    shown = ", ".join(str(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5 else "")
+    if policy == "truncate":
+        done = "were cut to that length (eval.long_sources=skip leaves them untranslated)"
+    else:
+        done = "were skipped with an empty output line (eval.long_sources=truncate translates their beginning)"
+    log.warning("%s: %d sources longer than %d subwords (what the encoder reads, or eval.max_source_length) %s: "
+                "sentence %s", name, len(numbers), limit, done, shown)
+
+
+def widen_attention(attention: Tensor, kept: int, length: int) -> Tensor:
+    """Attention over a source cut to `kept` subwords (+ EOS), as columns over all `length` + EOS: zeros where unread."""
+    wide = attention.new_zeros(attention.size(0), length + 1)
+    wide[:, :kept] = attention[:, :kept]
+    wide[:, length] = attention[:, kept]
+    return wide
 
 
 def translate(
@@ -166,30 +227,48 @@ def translate(
     settings: SearchSettings,
     need_attention: bool = False,
     precision: str = "fp32",
+    name: str = "input",
+    progress: bool = False,
 ) -> list[Hypothesis]:
-    """Translate sentences in length-sorted batches (greedy for beam size 1), returning them in input order."""
+    """Translate sentences in length-sorted batches (greedy for beam size 1), returning them in input order.
+
+    A sentence without subwords translates to an empty line undecoded. A source longer than the model
+    reads is cut to fit or skipped, per `settings.long_sources`, with one warning naming the sentences
+    (numbered from 1 in `name`); attention maps still span the whole source (zeros where unread).
+    With `progress`, a bar counts sentences on a terminal.
+    """
     if need_attention and settings.beam_size > 1:
         raise ValueError("attention maps come from greedy decoding: use beam_size=1")
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     src_ids = tokenizer.encode_src(sentences)
-    examples = make_examples(src_ids, [[] for _ in src_ids])
-    results: list[Hypothesis | None] = [None] * len(sentences)
-    ratio, offset = settings.max_length_ratio, settings.max_length_offset
-    for group in token_batches(examples, settings.batch_tokens, shuffle=False):
-        batch = collate(group).to(device)
-        with autocast(device, precision):
-            if settings.beam_size == 1:
-                hypotheses = greedy_search(model, batch.src, batch.src_mask, ratio, offset, need_attention)
-            else:
-                hypotheses = [
-                    best[0]
-                    for best in beam_search(
-                        model, batch.src, batch.src_mask, settings.beam_size, settings.length_penalty, ratio, offset
-                    )
-                ]
-        for index, hypothesis in zip(batch.indices, hypotheses):
-            results[index] = hypothesis
+    limit = source_limit(model.encoder, settings.max_source_length)
+    too_long = [i for i, ids in enumerate(src_ids) if limit is not None and len(ids) > limit]
+    if too_long:
+        warn_long_sources(name, [i + 1 for i in too_long], limit, settings.long_sources)
+    skipped = set(too_long) if settings.long_sources == "skip" else set()
+    examples = [Example(i, ids[:limit] + [EOS_ID], []) for i, ids in enumerate(src_ids) if ids and i not in skipped]
+    results = [Hypothesis([], torch.zeros(1, len(ids) + 1) if need_attention else None) for ids in src_ids]
+    ratio, offset, max_length = settings.max_length_ratio, settings.max_length_offset, settings.max_output_length
+    with tqdm(total=len(sentences), initial=len(sentences) - len(examples), desc=name, unit="sentence",
+              disable=None if progress else True, leave=False) as bar:
+        for group in token_batches(examples, settings.batch_tokens, shuffle=False):
+            batch = collate(group).to(device)
+            with autocast(device, precision):
+                if settings.beam_size == 1:
+                    hypotheses = greedy_search(model, batch.src, batch.src_mask, ratio, offset, need_attention, max_length)
+                else:
+                    hypotheses = [
+                        best[0]
+                        for best in beam_search(model, batch.src, batch.src_mask, settings.beam_size,
+                                                settings.length_penalty, ratio, offset, max_length=max_length)
+                    ]
+            for example, hypothesis in zip(group, hypotheses):
+                full = len(src_ids[example.index])
+                if hypothesis.attention is not None and len(example.src) - 1 < full:
+                    hypothesis.attention = widen_attention(hypothesis.attention, len(example.src) - 1, full)
+                results[example.index] = hypothesis
+            bar.update(len(group))
     model.train(was_training)
-    return results  # type: ignore[return-value]
+    return results

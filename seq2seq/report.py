@@ -68,17 +68,9 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 
 def _read_valid_records(path: Path) -> list[dict[str, Any]]:
     """Validation records of metrics.jsonl; a line cut short by a running job is ignored."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if record.get("kind") == "valid":
-            records.append(record)
-    return records
+    from seq2seq.rundir import read_records  # imports torch: only when reading runs
+
+    return [record for record in read_records(path) if record.get("kind") == "valid"]
 
 
 def load_run(path: Path, name: str) -> Run:
@@ -106,12 +98,18 @@ def collect_runs(paths: list[Path]) -> list[Run]:
     return [load_run(d, n) for d, n in zip(directories, names)]
 
 
+def planned_splits(results: dict[str, Any]) -> list[str]:
+    """The splits a run was asked to score: scored, still pending, or failed."""
+    return list(dict.fromkeys([*results.get("splits", {}), *results.get("pending_splits", []),
+                               *results.get("failed_splits", {})]))
+
+
 def choose_split(runs: list[Run], split: str | None) -> str | None:
     """The requested split, or the first split of the first finished run (None when none finished)."""
     finished = [r for r in runs if r.status == "finished"]
-    available = list(dict.fromkeys(s for r in finished for s in r.results.get("splits", {})))
+    available = list(dict.fromkeys(s for r in finished for s in planned_splits(r.results)))
     if split is None:
-        return next(iter(finished[0].results.get("splits", {})), None) if finished else None
+        return next(iter(planned_splits(finished[0].results)), None) if finished else None
     if split not in available:
         raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
                         "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
@@ -182,16 +180,22 @@ def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
     """Runs not in the score tables, each with why: failed, still running, or missing the split."""
     listed = []
     for run in runs:
+        status = {"running": "in progress"}.get(run.status, run.status)
         if run.status == "failed":
             detail = run.error or ""
         elif run.status == "running":
             last = run.valid[-1] if run.valid else None
             detail = "no validation yet" if last is None else f"last validation: epoch {last.get('epoch')}, BLEU {last.get('bleu', float('nan')):.2f}"
         elif split is not None and split not in run.results.get("splits", {}):
-            detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} split={split}"
+            failed = run.results.get("failed_splits", {}).get(split)
+            if failed is not None:
+                status, detail = "evaluation failed", f"'{split}': {failed}; fix it, then run seq2seq-eval {run.path}"
+            elif split in run.results.get("pending_splits", []):
+                status, detail = "evaluation unfinished", f"'{split}' not scored yet; run seq2seq-eval {run.path}"
+            else:
+                detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} split={split}"
         else:
             continue
-        status = {"running": "in progress"}.get(run.status, run.status)
         listed.append({"run": run.name, "model": run.model, "status": status, "detail": detail})
     return listed
 

@@ -51,7 +51,19 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
-    write_atomically(Path(path), lambda stream: torch.save(checkpoint, stream))
+    """Write a checkpoint atomically; a failed write (a full disk) names the file and leaves the previous one whole."""
+    try:
+        write_atomically(Path(path), lambda stream: torch.save(checkpoint, stream))
+    except OSError as error:
+        raise UserError(f"{path}: could not write the checkpoint ({error.strerror or error}); the previous one is "
+                        "intact: free space or fix the directory, then rerun with train.resume=true") from None
+
+
+def remove_partial_writes(directory: Path) -> None:
+    """Delete the temporary files (`.NAME.XXXX`) that a process killed mid-write leaves beside NAME."""
+    for path in Path(directory).glob(".*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -69,6 +81,27 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(json.dumps(record) + "\n")
         stream.flush()
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines log (none if it is missing); a last line cut short by a kill is skipped."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def trim_metrics(path: Path, epoch: int, step: int) -> None:
+    """Keep the metric records up to a checkpoint's epoch and step: a resumed run logs the rest again."""
+    if Path(path).is_file():
+        kept = [r for r in read_records(path) if r.get("step", 0) <= step and r.get("epoch", 0) <= epoch]
+        write_text(path, "".join(json.dumps(record) + "\n" for record in kept))
 
 
 def git_state() -> dict[str, Any]:

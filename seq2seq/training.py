@@ -31,7 +31,7 @@ from seq2seq.errors import UserError
 from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.precision import autocast
-from seq2seq.rundir import append_jsonl, load_checkpoint, save_checkpoint
+from seq2seq.rundir import append_jsonl, load_checkpoint, save_checkpoint, trim_metrics
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,8 @@ class Trainer:
         self.elapsed = checkpoint["elapsed"]
         random.setstate(checkpoint["rng"]["python"])
         torch.set_rng_state(checkpoint["rng"]["torch"])
+        if self.distributed.is_main:
+            trim_metrics(self.metrics_path, self.epoch, self.step)
         log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
 
     def train_step(self, batch: Batch) -> torch.Tensor:
@@ -193,8 +195,8 @@ class Trainer:
         self.step += 1
         return loss
 
-    def _train_epoch(self, examples: list[Example], deadline: float | None) -> bool:
-        """One pass over the data; returns False if a step or time limit ended it early."""
+    def _train_epoch(self, examples: list[Example], deadline: float | None) -> None:
+        """One pass over the data, or less where a step or time limit ends it."""
         settings = self.train_config
         batches = token_batches(examples, settings.batch_tokens, shuffle=True, seed=settings.seed + self.epoch)
         batches = shard(batches, self.distributed)  # the same shuffled list on every rank, a different share each
@@ -216,10 +218,9 @@ class Trainer:
                 progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                 window_tokens, window_start = 0, time.perf_counter()
             if settings.max_steps and self.step >= settings.max_steps:
-                return False
+                return
             if deadline is not None and time.perf_counter() >= deadline:
-                return False
-        return True
+                return
 
     def _validate(self, valid_batches: list[Batch], valid: ParallelText) -> dict[str, Any]:
         loss = validation_loss(self.model, valid_batches, self.precision)
@@ -230,15 +231,25 @@ class Trainer:
         bleu = corpus_scores(text, valid.tgt[:limit])["bleu"]
         return {"loss": loss, "ppl": math.exp(min(loss, 50.0)), "bleu": bleu}
 
+    def limit_reached(self) -> bool:
+        """Whether training is over: epochs, steps or minutes used up, or patience run out.
+
+        Read from the trainer's state (restored on resume), so a run killed after its last epoch
+        goes straight to evaluation when resumed instead of training on.
+        """
+        settings = self.train_config
+        return (self.epoch >= settings.max_epochs or self.bad_epochs >= settings.patience
+                or bool(settings.max_steps and self.step >= settings.max_steps)
+                or bool(settings.max_minutes and self.elapsed >= settings.max_minutes * 60))
+
     def fit(self, train_examples: list[Example], valid_examples: list[Example], valid: ParallelText) -> TrainingOutcome:
         settings = self.train_config
         self.model.train()
         valid_batches = [collate(g).to(self.device) for g in token_batches(valid_examples, settings.batch_tokens, shuffle=False)]
         started = time.perf_counter() - self.elapsed
         deadline = started + settings.max_minutes * 60 if settings.max_minutes else None
-        stopped_early = False
-        while self.epoch < settings.max_epochs:
-            completed = self._train_epoch(train_examples, deadline)
+        while not self.limit_reached():
+            self._train_epoch(train_examples, deadline)  # a step or time limit may cut it short
             self.epoch += 1
             scores = self._validate(valid_batches, valid)
             self.elapsed = time.perf_counter() - started
@@ -257,10 +268,7 @@ class Trainer:
                 if improved:
                     save_checkpoint(self.checkpoints / "best.pt", checkpoint)
                 save_checkpoint(self.checkpoints / "last.pt", checkpoint)
-            if not completed:
-                break
-            if self.bad_epochs >= settings.patience:
-                stopped_early = True
-                log.info("no improvement for %d epochs: stopping early", self.bad_epochs)
-                break
+        stopped_early = self.bad_epochs >= settings.patience
+        if stopped_early:
+            log.info("no improvement for %d epochs: stopped early", self.bad_epochs)
         return TrainingOutcome(self.checkpoints / "best.pt", self.epoch, self.step, self.best_score, stopped_early, self.elapsed)

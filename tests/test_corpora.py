@@ -42,11 +42,12 @@ def test_read_aligned_loads_pairs_in_order(tmp_path, suffix):
     assert list(zip(text.src, text.tgt)) == list(zip(SRC, TGT))
 
 
-def test_read_aligned_drops_pairs_with_an_empty_side(tmp_path, caplog):
+def test_read_aligned_drops_pairs_with_an_empty_side_from_the_training_split(tmp_path, caplog):
     src = write(tmp_path / "a.de", ["eins", "", "drei", "   "])
     tgt = write(tmp_path / "a.en", ["one", "two", "three", "four"])
-    text = read_aligned("train", src, tgt)
+    text = read_aligned("train", src, tgt, training=True)
     assert list(zip(text.src, text.tgt)) == [("eins", "one"), ("drei", "three")]
+    assert (len(text), text.pairs_on_disk) == (2, 4)
     assert "dropped 2 pairs" in caplog.text
 
 
@@ -133,9 +134,9 @@ def test_files_corpus_reads_aligned_pairs_and_tsv(tmp_path):
         "train": {"src": str(write(tmp_path / "t.de.gz", SRC)), "tgt": str(write(tmp_path / "t.en.gz", TGT))},
         "valid": str(tsv),
     })
-    for split in ("train", "valid"):
-        text = corpus.load(split)
-        assert list(zip(text.src, text.tgt)) == list(zip(SRC, TGT))
+    train, valid = corpus.load("train"), corpus.load("valid")
+    assert list(zip(train.src, train.tgt)) == list(zip(SRC, TGT))
+    assert list(zip(valid.src, valid.tgt)) == list(zip(SRC, TGT)) + [("", "")]  # the blank last line is kept
 
 
 def test_tsv_with_wrong_field_count_names_file_and_line(tmp_path):

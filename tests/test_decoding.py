@@ -70,11 +70,13 @@ PRESETS = [("rnn", "rnn"), ("birnn", "rnn_attention"), ("transformer", "transfor
 
 
 class EndsSooner(Decoder):
-    """A real decoder with its EOS logit raised, so untrained models also finish hypotheses early."""
+    """A real decoder with its EOS logit raised, so untrained models also finish hypotheses early (or, with a
+    large negative boost, never)."""
 
     def __init__(self, inner: Decoder, boost: float = 2.5) -> None:
         super().__init__()
         self.inner, self.boost, self.vocab_size = inner, boost, inner.vocab_size
+        self.has_attention, self.max_target_positions = inner.has_attention, inner.max_target_positions
 
     def prepare(self, memory: Memory) -> Memory:
         return self.inner.prepare(memory)

@@ -2,7 +2,9 @@
 
 Every loader is built by Hydra from a data config's `corpus:` node and answers `load(split)` with a
 `ParallelText`; nothing downstream knows where the text came from. Reading is strict: line counts
-must agree, text must be UTF-8, and every failure names the file (and line) to look at.
+must agree, text must be UTF-8, and every failure names the file (and line) to look at. Only the
+training split may lose pairs (empty ones, under `empty_lines=drop`): an evaluation split is scored
+exactly as it is on disk, so a test set never shrinks silently.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import logging
 import os
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +26,37 @@ log = logging.getLogger(__name__)
 DATA_ENV = "SEQ2SEQ_DATA"
 
 
-def read_lines(path: Path) -> list[str]:
-    """Read a plain or gzipped UTF-8 text file into stripped lines, naming the line of any bad byte."""
-    opener = gzip.open if path.suffix == ".gz" else open
+def decode_lines(raw_lines: Iterable[bytes], where: str) -> list[str]:
+    """UTF-8 lines, stripped (CRLF too), without a leading byte-order mark or NUL bytes, naming the line of any bad byte.
+
+    NUL bytes (from binary junk or UTF-16 files) are removed with a warning: they carry no text.
+    """
     lines: list[str] = []
+    with_nul: list[int] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise UserError(f"{where}:{number}: not valid UTF-8 ({error.reason})") from None
+        if "\x00" in line:
+            with_nul.append(number)
+            line = line.replace("\x00", "")
+        lines.append(line.strip())
+    if with_nul:
+        log.warning("%s:%d: removed NUL bytes from %d lines (the first on this line)", where, with_nul[0], len(with_nul))
+    return lines
+
+
+def read_lines(path: Path) -> list[str]:
+    """Read a plain or gzipped UTF-8 text file into stripped lines (see `decode_lines`)."""
+    opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    lines.append(raw.decode("utf-8").strip())
-                except UnicodeDecodeError as error:
-                    raise UserError(f"{path}:{number}: not valid UTF-8 ({error.reason})") from None
+            return decode_lines(handle, str(path))
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:  # truncated, not gzip, corrupted
         raise UserError(f"{path}: damaged gzip file ({error}); download or copy it again") from None
-    return lines
 
 
 EMPTY_LINE_POLICIES = ("drop", "fail")
@@ -50,10 +68,11 @@ def check_empty_policy(policy: str) -> str:
     return policy
 
 
-def handle_empty_pairs(text: ParallelText, where: str, policy: str) -> ParallelText:
+def handle_empty_pairs(text: ParallelText, where: str, policy: str, training: bool) -> ParallelText:
     """Pairs with an empty (or whitespace-only) side teach nothing and skew length statistics.
 
-    `drop` removes them and logs how many; `fail` stops at the first, naming its line.
+    `drop` removes them from the training split and logs how many; an evaluation split keeps them
+    (scored as they are: a test set must not shrink), with a warning. `fail` stops at the first, naming its line.
     """
     empty = [i for i, (s, t) in enumerate(zip(text.src, text.tgt)) if not s or not t]
     if not empty:
@@ -63,27 +82,38 @@ def handle_empty_pairs(text: ParallelText, where: str, policy: str) -> ParallelT
             f"{where}:{empty[0] + 1}: {len(empty)} sentence pairs have an empty or whitespace-only side (the first "
             "on this line); remove them or set data.empty_lines=drop"
         )
+    if not training:
+        log.warning("%s:%d: kept %d pairs with an empty or whitespace-only side (the first on this line): an evaluation "
+                    "split is scored as it is on disk", where, empty[0] + 1, len(empty))
+        return text
     log.warning("%s: dropped %d pairs with an empty or whitespace-only side", where, len(empty))
     dropped = set(empty)
     keep = [i for i in range(len(text)) if i not in dropped]
     meta = None if text.meta is None else [text.meta[i] for i in keep]
-    return ParallelText(text.name, [text.src[i] for i in keep], [text.tgt[i] for i in keep], meta)
+    return ParallelText(text.name, [text.src[i] for i in keep], [text.tgt[i] for i in keep], meta, text.pairs_on_disk)
 
 
-def read_aligned(name: str, src_path: Path, tgt_path: Path, empty_lines: str = "drop") -> ParallelText:
+def holds_pairs(text: ParallelText) -> bool:
+    """Whether any pair has text on both sides (an evaluation split of empty pairs alone is a mistake)."""
+    return any(s and t for s, t in zip(text.src, text.tgt))
+
+
+def read_aligned(
+    name: str, src_path: Path, tgt_path: Path, empty_lines: str = "drop", training: bool = False
+) -> ParallelText:
     """Read two line-aligned files as one split; differing line counts or an empty split are errors."""
     src, tgt = read_lines(src_path), read_lines(tgt_path)
     if len(src) != len(tgt):
         raise UserError(
             f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: the files must be line-aligned"
         )
-    text = handle_empty_pairs(ParallelText(name, src, tgt), f"{src_path}", empty_lines)
-    if not len(text):
+    text = handle_empty_pairs(ParallelText(name, src, tgt), f"{src_path}", empty_lines, training)
+    if not holds_pairs(text):
         raise UserError(f"split '{name}' is empty: {src_path} and {tgt_path} hold no sentence pairs")
     return text
 
 
-def read_tsv(name: str, path: Path, empty_lines: str = "drop") -> ParallelText:
+def read_tsv(name: str, path: Path, empty_lines: str = "drop", training: bool = False) -> ParallelText:
     """Read a `source<TAB>target` file as one split (a blank line counts as an empty pair)."""
     src, tgt = [], []
     for number, line in enumerate(read_lines(path), start=1):
@@ -92,8 +122,8 @@ def read_tsv(name: str, path: Path, empty_lines: str = "drop") -> ParallelText:
             raise UserError(f"{path}:{number}: expected 'source<TAB>target', found {len(fields)} fields")
         src.append(fields[0].strip())
         tgt.append(fields[1].strip())
-    text = handle_empty_pairs(ParallelText(name, src, tgt), str(path), empty_lines)
-    if not len(text):
+    text = handle_empty_pairs(ParallelText(name, src, tgt), str(path), empty_lines, training)
+    if not holds_pairs(text):
         raise UserError(f"split '{name}' is empty: {path} holds no sentence pairs")
     return text
 
@@ -123,9 +153,11 @@ class NamedCorpus:
         root: str | None = None,
         hub: dict[str, Any] | None = None,
         empty_lines: str = "drop",
+        train_split: str = "train",
     ) -> None:
         self.name, self.splits = name, list(splits)
         self.empty_lines = check_empty_policy(empty_lines)
+        self.train_split = train_split  # the one split `empty_lines=drop` may shrink
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.root = self._local_root(root)
         self.hub = dict(hub) if hub else None
@@ -152,7 +184,7 @@ class NamedCorpus:
     def _load_local(self, split: str) -> ParallelText:
         src = find_split_file(self.root, split, self.src_lang)
         tgt = find_split_file(self.root, split, self.tgt_lang)
-        return read_aligned(split, src, tgt, self.empty_lines)
+        return read_aligned(split, src, tgt, self.empty_lines, split == self.train_split)
 
     def _load_hub(self, split: str) -> ParallelText:
         where = f"pass data.root=DIR or set {DATA_ENV}=DIR holding {self.name}/"
@@ -176,7 +208,8 @@ class NamedCorpus:
             pairs = list(zip(rows[self.src_lang], rows[self.tgt_lang]))
         src = [s.strip() for s, _ in pairs]
         tgt = [t.strip() for _, t in pairs]
-        return handle_empty_pairs(ParallelText(split, src, tgt), f"{self.hub['path']}:{hub_split}", self.empty_lines)
+        where = f"{self.hub['path']}:{hub_split}"
+        return handle_empty_pairs(ParallelText(split, src, tgt), where, self.empty_lines, split == self.train_split)
 
     def fingerprint(self) -> str:
         """Where the data came from, for the run directory (local path or hub id)."""
@@ -186,22 +219,23 @@ class NamedCorpus:
 class FilesCorpus:
     """The user's own data: per split either `{src: PATH, tgt: PATH}` (line-aligned) or a TSV path."""
 
-    def __init__(self, splits: dict[str, Any], empty_lines: str = "drop") -> None:
+    def __init__(self, splits: dict[str, Any], empty_lines: str = "drop", train_split: str = "train") -> None:
         self.splits = {name: spec for name, spec in splits.items()}
         self.empty_lines = check_empty_policy(empty_lines)
+        self.train_split = train_split  # the one split `empty_lines=drop` may shrink
         self._cache: dict[str, ParallelText] = {}
 
     def load(self, split: str) -> ParallelText:
         if split not in self.splits:
             raise UserError(f"data.corpus.splits has no '{split}'; defined: {', '.join(self.splits)}")
         if split not in self._cache:
-            spec = self.splits[split]
+            spec, training = self.splits[split], split == self.train_split
             if isinstance(spec, str):
-                self._cache[split] = read_tsv(split, Path(spec), self.empty_lines)
+                self._cache[split] = read_tsv(split, Path(spec), self.empty_lines, training)
             else:
                 if not spec.get("src") or not spec.get("tgt"):
                     raise UserError(f"data.corpus.splits.{split} needs both 'src' and 'tgt' paths (or one TSV path)")
-                self._cache[split] = read_aligned(split, Path(spec["src"]), Path(spec["tgt"]), self.empty_lines)
+                self._cache[split] = read_aligned(split, Path(spec["src"]), Path(spec["tgt"]), self.empty_lines, training)
         return self._cache[split]
 
     def fingerprint(self) -> str:

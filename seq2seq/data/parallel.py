@@ -10,15 +10,20 @@ class ParallelText:
     """Line-aligned source and target sentences of one split.
 
     `meta` optionally holds one dict per pair (e.g. the probe corpus records where the main subject
-    and its verb are), for metrics that need more than the reference text.
+    and its verb are), for metrics that need more than the reference text. `pairs_on_disk` is how
+    many pairs the source held before any were dropped (None at construction: as many as given), so
+    a report can show "pairs on disk / pairs scored".
     """
 
     name: str
     src: list[str]
     tgt: list[str]
     meta: list[dict] | None = field(default=None, repr=False)
+    pairs_on_disk: int | None = None
 
     def __post_init__(self) -> None:
+        if self.pairs_on_disk is None:
+            self.pairs_on_disk = len(self.src)
         if len(self.src) != len(self.tgt):
             raise ValueError(
                 f"split '{self.name}': {len(self.src)} source lines but {len(self.tgt)} target lines"

@@ -107,8 +107,12 @@ def build_tokenizer(settings: TokenizerSettings, train: ParallelText, cache_dir:
     """Train (or reuse from `cache_dir`) the subword models for this training split and settings."""
     target = Path(cache_dir).expanduser() / settings_hash(settings, train)
     if not (target / "src.model").exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+        except OSError as error:  # read-only, not a directory, full
+            raise UserError(f"{target.parent}: cannot store the tokenizer there ({error.strerror or error}); point "
+                            "tokenizer.cache_dir or $SEQ2SEQ_CACHE at a writable directory") from None
         try:
             if settings.joint:
                 _train_model(train.src + train.tgt, staging / "joint", settings)

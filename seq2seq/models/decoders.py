@@ -220,6 +220,7 @@ class TransformerDecoder(Decoder):
         self.vocab_size = vocab_size
         self.embedding = TokenEmbedding(vocab_size, d_model, pad_id)
         self.positions = PositionalEncoding(d_model, max_positions, positions)
+        self.max_target_positions = max_positions
         self.dropout = nn.Dropout(dropout)
         self.memory_bridge = nn.Linear(memory_size, d_model) if memory_size != d_model else nn.Identity()
         self.layers = nn.ModuleList(

@@ -6,6 +6,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from seq2seq.errors import UserError
 from seq2seq.models.interfaces import Decoder, Encoder, Memory
 
 
@@ -35,3 +36,18 @@ def build_model(model_config: DictConfig, src_vocab_size: int, tgt_vocab_size: i
         summary_size=encoder.summary_size,
     )
     return EncoderDecoder(encoder, decoder)
+
+
+def check_model_limits(config: DictConfig) -> None:
+    """Refuse `train.max_len` above a Transformer side's `max_positions`: such pairs could never be trained on.
+
+    Read from config (any side with `max_positions`), so it fails before data is read or a model built.
+    """
+    max_len = config.train.max_len
+    for side in ("encoder", "decoder"):
+        positions = config.model[side].get("max_positions")
+        if positions is not None and max_len is not None and max_len > positions:
+            raise UserError(
+                f"train.max_len={max_len} exceeds model.{side}.max_positions={positions}: lower train.max_len "
+                f"or raise model.{side}.max_positions"
+            )

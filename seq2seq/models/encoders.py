@@ -97,6 +97,7 @@ class TransformerEncoder(Encoder):
             raise ValueError(f"summary={summary!r}: choose 'mean', 'first' or 'last'")
         self.embedding = TokenEmbedding(vocab_size, d_model, pad_id)
         self.positions = PositionalEncoding(d_model, max_positions, positions)
+        self.max_source_positions = max_positions
         self.dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(
             TransformerEncoderLayer(d_model, num_heads, ff_size, dropout, norm_first) for _ in range(num_layers)

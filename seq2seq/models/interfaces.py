@@ -52,10 +52,15 @@ class Memory:
 
 
 class Encoder(nn.Module):
-    """Reads embedded source tokens; declares its sizes so any decoder can be built to fit."""
+    """Reads embedded source tokens; declares its sizes so any decoder can be built to fit.
+
+    `max_source_positions` is the longest source (subwords with EOS) it can read, None for no limit,
+    so search can fit sources to any encoder without knowing its kind.
+    """
 
     output_size: int
     summary_size: int
+    max_source_positions: int | None = None
 
     def forward(self, src: Tensor, src_mask: Tensor) -> Memory:  # pragma: no cover - interface
         raise NotImplementedError
@@ -66,10 +71,12 @@ class Decoder(nn.Module):
 
     `_run(tokens [batch, steps], memory, state, need_attention)` continues `state` by `steps` tokens;
     routing both entry points through it makes incremental decoding equal full recomputation.
+    `max_target_positions` is the most steps (output subwords with EOS) it can take, None for no limit.
     """
 
     vocab_size: int
     has_attention: bool = False
+    max_target_positions: int | None = None
 
     def prepare(self, memory: Memory) -> Memory:
         """Precompute per-sentence values into `memory.extras`; called once before decoding."""
