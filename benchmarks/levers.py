@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
+import random
 import time
-from pathlib import Path
 
 import torch
 from harness import common_options, machine_lines, write_table
 from hydra import compose, initialize_config_module
+from omegaconf import DictConfig
 
-from seq2seq.data.batching import Batch, collate, make_examples, token_batches
+from seq2seq.data.batching import Batch, collate, group_by_tokens, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
 from seq2seq.data.tokenizer import BOS_ID, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import greedy_search
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
-from seq2seq.precision import autocast
-from seq2seq.training import Trainer
+from seq2seq.training.precision import autocast
+from seq2seq.training.trainer import Trainer
 
 CPU = torch.device("cpu")
 
@@ -39,11 +39,15 @@ def padding_share(batches: list[Batch]) -> float:
     return 1 - real / padded
 
 
-def trainer_for(preset: str, vocab: int, precision: str, run_dir: Path, **adam: bool) -> Trainer:
+def preset_config(preset: str) -> DictConfig:
     with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
-        config = compose("config", overrides=[f"model={preset}", "data=files"])
+        return compose("config", overrides=[f"model={preset}", "data=files"])
+
+
+def trainer_for(preset: str, vocab: int, precision: str, **adam: bool) -> Trainer:
+    config = preset_config(preset)
     torch.manual_seed(0)
-    trainer = Trainer(build_model(config.model, vocab, vocab), None, config, run_dir, CPU, precision)
+    trainer = Trainer(build_model(config.model, vocab, vocab), config.train, CPU, precision)
     if adam:
         settings = config.train
         trainer.optimizer = torch.optim.Adam(trainer.model.parameters(), lr=settings.lr, betas=tuple(settings.betas), **adam)
@@ -94,33 +98,34 @@ def main() -> None:
     examples = make_examples(tokenizer.encode_src(train.src), tokenizer.encode_tgt(train.tgt), max_len=200)
     count = args.steps + 2
     bucketed = [collate(g) for g in token_batches(examples, 4096, shuffle=True, seed=0)[:count]]
-    shuffled = [collate(g) for g in token_batches(examples, 4096, shuffle=True, seed=0, by_length=False)[:count]]
+    unsorted = list(examples)
+    random.Random(0).shuffle(unsorted)  # no sort by length: the padding that bucketing avoids
+    shuffled = [collate(g) for g in group_by_tokens(unsorted, 4096)[:count]]
     rows = []
 
     def row(lever: str, baseline: str, base: float, variant: str, value: float, unit: str) -> None:
         rows.append(f"| {lever} | {baseline}: {base:,.1f} {unit} | {variant}: {value:,.1f} {unit} | {value / base:.2f}× |")
         print(rows[-1], flush=True)
 
-    with tempfile.TemporaryDirectory() as run_dir:
-        for preset in ("rnn_attention", "transformer"):
-            random_speed = train_speed(trainer_for(preset, vocab, "bf16", Path(run_dir)), shuffled)
-            bucketed_speed = train_speed(trainer_for(preset, vocab, "bf16", Path(run_dir)), bucketed)
-            row(f"{preset} training, bf16: batching", f"shuffled ({100 * padding_share(shuffled):.0f}% padding)",
-                random_speed, f"length-bucketed ({100 * padding_share(bucketed):.0f}% padding)", bucketed_speed, "tok/s")
-        speeds = {name: train_speed(trainer_for("transformer", vocab, "bf16", Path(run_dir), **flags), bucketed)
-                  for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
-                                      "fused": {"fused": True}}.items()}
-        for name in ("foreach", "fused"):  # fused is what Trainer uses (make_adam)
-            row("transformer training, bf16: Adam", "for-loop (torch's CPU default)", speeds["for-loop"], name, speeds[name],
-                "tok/s")
-        trainer = trainer_for("transformer", vocab, "bf16", Path(run_dir))
-        eager = train_speed(trainer, bucketed)
-        trainer.train_model = torch.compile(trainer.model, dynamic=True)
-        compile_seconds = timed(trainer.train_step, bucketed[0])
-        row(f"transformer training, bf16: torch.compile (compiling took {compile_seconds:.0f} s)", "eager", eager,
-            "compiled", train_speed(trainer, bucketed), "tok/s")
+    for preset in ("rnn_attention", "transformer"):
+        random_speed = train_speed(trainer_for(preset, vocab, "bf16"), shuffled)
+        bucketed_speed = train_speed(trainer_for(preset, vocab, "bf16"), bucketed)
+        row(f"{preset} training, bf16: batching", f"shuffled ({100 * padding_share(shuffled):.0f}% padding)",
+            random_speed, f"length-bucketed ({100 * padding_share(bucketed):.0f}% padding)", bucketed_speed, "tok/s")
+    speeds = {name: train_speed(trainer_for("transformer", vocab, "bf16", **flags), bucketed)
+              for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
+                                  "fused": {"fused": True}}.items()}
+    for name in ("foreach", "fused"):  # fused is what Trainer uses (make_adam)
+        row("transformer training, bf16: Adam", "for-loop (torch's CPU default)", speeds["for-loop"], name, speeds[name],
+            "tok/s")
+    trainer = trainer_for("transformer", vocab, "bf16")
+    eager = train_speed(trainer, bucketed)
+    trainer.train_model = torch.compile(trainer.model, dynamic=True)
+    compile_seconds = timed(trainer.train_step, bucketed[0])
+    row(f"transformer training, bf16: torch.compile (compiling took {compile_seconds:.0f} s)", "eager", eager,
+        "compiled", train_speed(trainer, bucketed), "tok/s")
 
-    model = build_model(trainer.config.model, vocab, vocab).eval()
+    model = build_model(preset_config("transformer").model, vocab, vocab).eval()
     src_ids = tokenizer.encode_src(test.src[:200])
     groups = token_batches(make_examples(src_ids, [[] for _ in src_ids]), 4096, shuffle=False)
     decode_batches = [collate(g) for g in groups]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
@@ -25,8 +24,8 @@ from machine import decoding_result, training_result
 from seq2seq.data.batching import Batch, collate, make_examples
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search
 from seq2seq.models.encoder_decoder import build_model
-from seq2seq.precision import autocast
-from seq2seq.training import Trainer, batch_loss
+from seq2seq.training.precision import autocast
+from seq2seq.training.trainer import Trainer, batch_loss
 
 CPU = torch.device("cpu")
 
@@ -41,20 +40,19 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
     torch.manual_seed(0)
     model = build_model(config.model, workload["vocab_size"], workload["vocab_size"])
     batches = [collate(make_examples(b["src"], b["tgt"])) for b in workload["train_batches"]]
-    with tempfile.TemporaryDirectory() as run_dir:
-        trainer = Trainer(model, None, config, Path(run_dir), CPU, args.precision)
-        model.train()
+    trainer = Trainer(model, config.train, CPU, args.precision)
+    model.train()
 
-        def step(batch: Batch) -> int:
-            trainer.train_step(batch)
-            return batch.num_tgt_tokens
+    def step(batch: Batch) -> int:
+        trainer.train_step(batch)
+        return batch.num_tgt_tokens
 
-        def backward(batch: Batch) -> None:
-            with autocast(CPU, args.precision):
-                batch_loss(model, batch, config.train.label_smoothing).backward()
+    def backward(batch: Batch) -> None:
+        with autocast(CPU, args.precision):
+            batch_loss(model, batch, config.train.label_smoothing).backward()
 
-        parameters = sum(p.numel() for p in model.parameters())
-        return training_result(step, backward, batches, args.warmup, parameters)
+    parameters = sum(p.numel() for p in model.parameters())
+    return training_result(step, backward, batches, args.warmup, parameters)
 
 
 def decode(args: argparse.Namespace, workload: dict) -> dict:

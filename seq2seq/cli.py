@@ -18,7 +18,8 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from seq2seq.errors import UserError
-from seq2seq.rundir import write_text
+from seq2seq.files import write_text
+from seq2seq.run_dir import RunDir
 
 log = logging.getLogger("seq2seq")
 
@@ -55,18 +56,18 @@ def threads_for_launcher(launcher: Any, cores: int) -> int | None:
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def train(config: DictConfig) -> float | None:
     """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
-    from seq2seq.runner import evaluation_failures, train_run
+    from seq2seq.pipeline import evaluation_failures, train_and_evaluate
 
     if config.threads is None:
         config.threads = threads_for_launcher(HydraConfig.get().launcher, os.cpu_count() or 1)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        results = train_run(config, run_dir)
+        results = train_and_evaluate(config, run_dir)
     except USER_ERRORS as error:
         if sweeping:  # one bad job must not end the sweep
             log.error("%s", error)
-            write_text(run_dir / "error.txt", f"{error}\n")
+            write_text(RunDir(run_dir).error, f"{error}\n")
             return None
         fail("seq2seq-train", str(error))
     if results is None:  # a torchrun rank other than 0: rank 0 evaluates and reports
@@ -77,7 +78,7 @@ def train(config: DictConfig) -> float | None:
     if failures:
         log.error("%s", failures)
     # The sweep objective (what an optimizing sweeper tunes): the best validation score, never a test score.
-    return results["training"]["best_valid_score"]
+    return results.training["best_valid_score"]
 
 
 def evaluate(argv: list[str] | None = None) -> None:
@@ -97,7 +98,7 @@ def evaluate(argv: list[str] | None = None) -> None:
         shortcuts = {"split": f"eval.splits=[{value}]", "beam": f"eval.beam_size={value}"}
         overrides.append(shortcuts.get(key, item))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from seq2seq.runner import evaluate_run, evaluation_failures
+    from seq2seq.pipeline import evaluate_run, evaluation_failures
 
     with user_errors_end("seq2seq-eval"):
         results = evaluate_run(args.run, overrides, splits_given=any(o.startswith("eval.splits=") for o in overrides))
@@ -122,7 +123,7 @@ def translate(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     from seq2seq.data.corpora import decode_lines, read_lines
-    from seq2seq.runner import open_run, translate_sentences
+    from seq2seq.pipeline import open_run, translate_sentences
 
     with user_errors_end("seq2seq-translate"):
         sentences = [sentence.strip() for sentence in args.sentences]
@@ -154,12 +155,12 @@ def compare(argv: list[str] | None = None) -> None:
                         help="paired bootstrap (bs) or approximate randomization (ar); default bs")
     parser.add_argument("--out", type=Path, default=Path("."), help="directory for comparison.csv and comparison.md")
     args = parser.parse_args(argv)
-    from seq2seq.comparison import compare_runs
+    from seq2seq.reporting.compare import comparison_tables
 
     with user_errors_end("seq2seq-compare"):
         if len(args.runs) < 2:
             raise UserError(f"give at least two run directories to compare, got {len(args.runs)}")
-        markdown, csv_text = compare_runs(args.runs, args.split, args.test)
+        markdown, csv_text = comparison_tables(args.runs, args.split, args.test)
         write_text(args.out / "comparison.md", markdown)
         write_text(args.out / "comparison.csv", csv_text)
         print(markdown, end="")
@@ -177,7 +178,7 @@ def report(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="directory for report.md, report.csv and the PNGs "
                                                  "(default: PATH when one is given, else the current directory)")
     args = parser.parse_args(argv)
-    from seq2seq.report import write_report
+    from seq2seq.reporting.sweep import write_report
 
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
     with user_errors_end("seq2seq-report"):
@@ -195,10 +196,11 @@ def reproduce(argv: list[str] | None = None) -> None:
     parser.add_argument("--tolerance", type=float, default=0.1, help="largest accepted BLEU/chrF difference (default 0.1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from seq2seq.reproduce import reproduce_run
+    from seq2seq.pipeline import train_and_evaluate
+    from seq2seq.reporting.reproduce import reproduce_run
 
     with user_errors_end("seq2seq-reproduce"):
-        rows, table = reproduce_run(args.run, args.out or args.run / "reproduced", args.tolerance)
+        rows, table = reproduce_run(args.run, args.out or args.run / "reproduced", train_and_evaluate, args.tolerance)
     print(table)
     if not all(row["same"] for row in rows):
         print("seq2seq-reproduce: the reproduced scores differ from the recorded ones", file=sys.stderr)

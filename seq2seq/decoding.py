@@ -25,7 +25,7 @@ from seq2seq.data.batching import Example, collate, token_batches
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.models.interfaces import Decoder, Encoder, select_rows
-from seq2seq.precision import autocast
+from seq2seq.training.precision import autocast
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from seq2seq.data import tokenizer as tokenizer_module
-from seq2seq.data.batching import Example, collate, make_examples, token_batches
+from seq2seq.data.batching import Example, collate, group_by_tokens, make_examples, token_batches
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenizerSettings, build_tokenizer
 from seq2seq.errors import UserError
@@ -51,9 +51,9 @@ def test_token_batches_group_similar_lengths_without_shuffle():
     assert keys == sorted(keys)
 
 
-def test_unsorted_batches_keep_the_shuffled_order_and_pad_more():
+def test_unsorted_batches_keep_the_given_order_and_pad_more():
     examples = random_examples()
-    unsorted = token_batches(examples, max_tokens=200, shuffle=False, by_length=False)
+    unsorted = group_by_tokens(examples, max_tokens=200)
     assert [e.index for batch in unsorted for e in batch] == list(range(len(examples)))
     assert all(padded_size(batch) <= 200 for batch in unsorted)
     sorted_batches = token_batches(examples, max_tokens=200, shuffle=False)

@@ -9,7 +9,7 @@ import sys
 
 from test_cli import REPO, SMALL_MODEL, files_overrides, write_corpus
 
-from seq2seq.distributed import Distributed, shard
+from seq2seq.training.distributed import Distributed, shard
 
 
 def test_every_rank_gets_an_equal_share_and_no_batch_is_dropped():
@@ -26,7 +26,7 @@ def test_two_process_ddp_keeps_replicas_identical_and_learns(tmp_path):
     run_dir = tmp_path / "run"
     env = {**os.environ, "SEQ2SEQ_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "seq2seq.train", *files_overrides(files), *SMALL_MODEL, "train.max_epochs=4",
+               "-m", "seq2seq", *files_overrides(files), *SMALL_MODEL, "train.max_epochs=4",
                "train.log_every=1", f"hydra.run.dir={run_dir}"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

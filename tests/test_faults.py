@@ -23,6 +23,7 @@ from test_cli import BIN, REPO, SMALL_MODEL, assert_user_error, files_overrides,
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
 from seq2seq.errors import UserError
+from seq2seq.run_dir import Results
 
 TWO_SPLITS = ["eval.splits=[test,valid]"]
 
@@ -36,24 +37,24 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 import torch
-import seq2seq.rundir as rundir
-import seq2seq.runner as runner
-import seq2seq.training as training
+import seq2seq.files as files
+import seq2seq.pipeline as pipeline
+import seq2seq.training.trainer as trainer
 
 if fault == "first_epoch":
-    step = training.Trainer.train_step
+    step = trainer.Trainer.train_step
     def train_step(self, batch):
         if self.step == 2:
             die()
         return step(self, batch)
-    training.Trainer.train_step = train_step
+    trainer.Trainer.train_step = train_step
 elif fault == "between_epochs":
-    save = training.save_checkpoint
+    save = pipeline.save_checkpoint
     def save_checkpoint(path, checkpoint):
         save(path, checkpoint)
         if path.name == "last.pt" and checkpoint["epoch"] == 1:
             die()
-    training.save_checkpoint = save_checkpoint
+    pipeline.save_checkpoint = save_checkpoint
 elif fault in ("checkpoint_writing", "disk_full"):
     torch_save = torch.save
     def partial_save(obj, stream, *args, **kwargs):
@@ -65,26 +66,30 @@ elif fault in ("checkpoint_writing", "disk_full"):
             die()
         return torch_save(obj, stream, *args, **kwargs)
     torch.save = partial_save
-elif fault in ("first_split", "between_splits", "first_split_fails"):
-    translate = runner.translate
-    calls = []
-    def counted_translate(*args, **kwargs):
-        calls.append(1)
-        if fault == "first_split_fails" and len(calls) == 1:
+elif fault in ("first_split", "first_split_fails"):  # after the split's hypotheses are written, before its scores
+    score_split = pipeline.score_split
+    def failing_score_split(*args, **kwargs):
+        if fault == "first_split_fails":
+            pipeline.score_split = score_split
             raise MemoryError("simulated: out of memory while decoding")
-        if fault == "first_split" and len(calls) == 1:
+        die()
+    pipeline.score_split = failing_score_split
+elif fault == "between_splits":
+    score = pipeline.score_split_of_run
+    calls = []
+    def counted_score(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
             die()
-        if fault == "between_splits" and len(calls) == 2:
-            die()
-        return translate(*args, **kwargs)
-    runner.translate = counted_translate
+        return score(*args, **kwargs)
+    pipeline.score_split_of_run = counted_score
 elif fault == "report_write":
-    replace = rundir.os.replace
+    replace = files.os.replace
     def replace_then_die(source, target):
         if os.path.basename(target) in ("report.csv", "comparison.csv"):
             die()
         return replace(source, target)
-    rundir.os.replace = replace_then_die
+    files.os.replace = replace_then_die
 
 import seq2seq.cli as cli
 getattr(cli, program.split("-", 1)[1])(*([] if program == "seq2seq-train" else [sys.argv[1:]]))
@@ -230,8 +235,8 @@ def test_the_sweep_objective_is_the_validation_score_not_a_test_score(tmp_path, 
 
     import seq2seq.cli as cli
 
-    results = {"training": {"best_valid_score": 12.5}, "splits": {"test": {"bleu": 99.0}}, "failed_splits": {}}
-    monkeypatch.setattr("seq2seq.runner.train_run", lambda config, run_dir: results)
+    results = Results(model="rnn", data="probe", training={"best_valid_score": 12.5}, splits={"test": {"bleu": 99.0}})
+    monkeypatch.setattr("seq2seq.pipeline.train_and_evaluate", lambda config, run_dir: results)
     with initialize_config_module("seq2seq.conf", version_base="1.3"):
         config = compose("config", overrides=["threads=1"], return_hydra_config=True)
     with open_dict(config):

@@ -13,9 +13,11 @@ import pytest
 from omegaconf import OmegaConf
 
 from seq2seq.errors import UserError
-from seq2seq.data.probe import ProbeConfig, ProbeCorpus, length_buckets, verb_accuracy
-from seq2seq.data.probe_grammar import NP, PP, RC, Clause, realize, sample_clause
-from seq2seq.data.probe_lexicon import ADJECTIVES, NOUNS, PREPOSITIONS, VERBS
+from seq2seq.data.probe import ProbeConfig, ProbeCorpus
+from seq2seq.data.probe.corpus import length_buckets
+from seq2seq.data.probe.grammar import NP, PP, RC, Clause, realize, sample_clause
+from seq2seq.data.probe.lexicon import ADJECTIVES, NOUNS, PREPOSITIONS, VERBS
+from seq2seq.data.probe.metrics import verb_accuracy
 
 # Written out here, independently of the generator's tables. Index: [case] -> (m, f, n).
 DEFINITE = {"nom": ("der", "die", "das"), "acc": ("den", "die", "das"), "dat": ("dem", "der", "dem")}

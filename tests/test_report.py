@@ -18,7 +18,7 @@ import pytest
 from matplotlib.image import imread
 
 from seq2seq.errors import UserError
-from seq2seq.report import (
+from seq2seq.reporting.sweep import (
     aggregate,
     choose_split,
     collect_runs,

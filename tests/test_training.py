@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_module
 from seq2seq.data.batching import make_examples
 from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import build_model
-from seq2seq.training import Trainer, learning_rate_factor
+from seq2seq.training.trainer import Trainer, TrainingHooks, learning_rate_factor
 
 
 def test_noam_schedule_warms_up_linearly_peaks_at_the_base_rate_then_decays_as_inverse_sqrt():
@@ -27,14 +27,14 @@ def test_constant_schedule_is_flat_after_warm_up_and_unknown_names_are_rejected(
         learning_rate_factor("cosine", 10, 0)
 
 
-def test_a_non_finite_loss_stops_training_naming_the_step_and_last_checkpoint(tmp_path):
+def test_a_non_finite_loss_stops_training_naming_the_step_and_last_checkpoint():
     with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
         config = compose("config", overrides=["data=files", "model=rnn", "train=tiny", "model.encoder.hidden_size=8",
                                               "model.decoder.hidden_size=8"])
     model = build_model(config.model, 20, 20)
     with torch.no_grad():
         model.decoder.output.bias.fill_(float("nan"))
-    trainer = Trainer(model, None, config, tmp_path, torch.device("cpu"), "fp32")
+    trainer = Trainer(model, config.train, torch.device("cpu"), "fp32")
     examples = make_examples([[5, 6, 7]] * 4, [[8, 9]] * 4)
     with pytest.raises(UserError, match=r"training loss became nan at step 1; last good checkpoint: none yet"):
-        trainer.fit(examples, examples, None)
+        trainer.fit(examples, TrainingHooks(validate=dict))

@@ -83,25 +83,29 @@ def collate(examples: list[Example]) -> Batch:
     )
 
 
-def token_batches(
-    examples: list[Example], max_tokens: int, shuffle: bool, seed: int = 0, by_length: bool = True
-) -> list[list[Example]]:
+def token_batches(examples: list[Example], max_tokens: int, shuffle: bool, seed: int = 0) -> list[list[Example]]:
     """Group examples into batches whose padded size (rows × longest side) stays within `max_tokens`.
 
     With `shuffle`, examples are shuffled before the stable sort by length (so equal lengths mix
     differently each epoch) and the batches come out in random order; `seed` makes both repeatable.
-    `by_length=False` skips the sort (more padding: what `benchmarks/levers.py` measures against).
     """
     rng = random.Random(seed)
     order = list(examples)
     if shuffle:
         rng.shuffle(order)
-    if by_length:
-        order.sort(key=lambda e: (len(e.src), len(e.tgt)))
+    order.sort(key=lambda e: (len(e.src), len(e.tgt)))
+    batches = group_by_tokens(order, max_tokens)
+    if shuffle:
+        rng.shuffle(batches)
+    return batches
+
+
+def group_by_tokens(examples: list[Example], max_tokens: int) -> list[list[Example]]:
+    """Cut examples, in the order given, into consecutive batches of at most `max_tokens` padded tokens."""
     batches: list[list[Example]] = []
     current: list[Example] = []
     longest = 0
-    for example in order:
+    for example in examples:
         size = max(len(example.src), len(example.tgt) + 1)
         if current and max(longest, size) * (len(current) + 1) > max_tokens:
             batches.append(current)
@@ -110,6 +114,4 @@ def token_batches(
         longest = max(longest, size)
     if current:
         batches.append(current)
-    if shuffle:
-        rng.shuffle(batches)
     return batches

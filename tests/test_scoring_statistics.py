@@ -10,22 +10,18 @@ import sacrebleu
 from hydra import compose, initialize_config_module
 
 from seq2seq.errors import UserError
-from seq2seq.evaluation import evaluate_split, format_results_table
-from seq2seq.runner import check_config
-from seq2seq.statistics import (
-    MIN_TEST_SENTENCES,
+from seq2seq.config import check_eval_config
+from seq2seq.scoring.bootstrap import (
     BootstrapSettings,
-    bucket_members,
-    compare_systems,
     corpus_interval,
     length_sensitivity,
-    paired_by_bucket,
-    paired_test,
-    quantile_edges,
     resample_counts,
     resampled_scores,
     sentence_statistics,
 )
+from seq2seq.scoring.buckets import BucketSettings, bucket_members, quantile_edges
+from seq2seq.scoring.significance import MIN_TEST_SENTENCES, paired_by_bucket, paired_scores, paired_test
+from seq2seq.scoring.split import format_results_table, score_split
 
 WORDS = "the a cat dog man woman child sat ran walked on in under near park mat house river red blue old".split()
 FAST = BootstrapSettings(resamples=300, level=0.95, seed=7)
@@ -93,7 +89,7 @@ def test_1000_resamples_over_1000_sentences_take_well_under_a_second():
 
     refs = sentences(1000)
     stats = sentence_statistics("bleu", noisy(refs), refs)
-    from seq2seq.statistics import bootstrap_interval
+    from seq2seq.scoring.bootstrap import bootstrap_interval
 
     start = time.perf_counter()
     bootstrap_interval("bleu", stats, BootstrapSettings(resamples=1000))
@@ -160,7 +156,7 @@ def test_a_system_that_degrades_on_long_sentences_has_a_negative_slope():
 def test_slope_is_a_count_weighted_least_squares_fit_over_bucket_midpoints():
     refs = sentences(200, lengths=(2, 45))
     hyps = degrading(refs)
-    result = evaluate_split(hyps, refs, refs, [0, 10, 20, 30, 40])
+    result = score_split(hyps, refs, refs, [0, 10, 20, 30, 40])
     rows = result["by_length"]
     assert [r["midpoint"] for r in rows[:4]] == [4.5, 14.5, 24.5, 34.5]
     long = [len(r.split()) for r in refs if len(r.split()) >= 40]
@@ -182,7 +178,7 @@ def test_quantile_buckets_hold_about_equal_counts():
     assert edges == [0, 21, 41, 61, 81]
     assert [len(m) for m in bucket_members(lengths, edges)] == [20, 20, 20, 20, 20]
     refs = sentences(333, lengths=(1, 50))
-    result = evaluate_split(refs, refs, refs, [0], buckets=_buckets(mode="quantile", quantiles=4))
+    result = score_split(refs, refs, refs, [0], buckets=_buckets(mode="quantile", quantiles=4))
     counts = [r["count"] for r in result["by_length"]]
     assert len(counts) == 4 and sum(counts) == 333 and max(counts) - min(counts) < 0.2 * 333 / 4
     assert result["buckets"]["edges"] == quantile_edges([len(r.split()) for r in refs], 4)
@@ -192,18 +188,18 @@ def test_quantile_buckets_hold_about_equal_counts():
 def test_subword_unit_buckets_by_the_given_counts():
     refs = ["a b", "a b c", "a", "a b c d"]
     subwords = [30, 2, 15, 25]  # deliberately unlike the word counts
-    result = evaluate_split(refs, refs, refs, [0, 10, 20], buckets=_buckets(unit="subwords"), source_subwords=subwords)
+    result = score_split(refs, refs, refs, [0, 10, 20], buckets=_buckets(unit="subwords"), source_subwords=subwords)
     assert [r["count"] for r in result["by_length"]] == [1, 1, 2]
     assert result["buckets"] == {"mode": "fixed", "unit": "subwords", "edges": [0, 10, 20]}
     assert result["length_sensitivity"]["unit"] == "BLEU per source subword"
     with pytest.raises(ValueError, match="subword count"):
-        evaluate_split(refs, refs, refs, [0, 10], buckets=_buckets(unit="subwords"))
+        score_split(refs, refs, refs, [0, 10], buckets=_buckets(unit="subwords"))
 
 
-def test_evaluate_split_adds_intervals_and_reports_empty_buckets():
+def test_score_split_adds_intervals_and_reports_empty_buckets():
     refs = sentences(60, lengths=(2, 18))
     hyps = noisy(refs)
-    result = evaluate_split(hyps, refs, refs, [0, 10, 20, 30], bootstrap=FAST)
+    result = score_split(hyps, refs, refs, [0, 10, 20, 30], bootstrap=FAST)
     assert result["bleu_ci"][0] < result["bleu"] < result["bleu_ci"][1]
     assert result["chrf_ci"][0] < result["chrf"] < result["chrf_ci"][1]
     for row in result["by_length"][:2]:
@@ -222,7 +218,7 @@ def test_compare_marks_only_real_differences():
     good = noisy(refs)
     systems = {"base": good, "same": list(good), "shuffled": good[1:] + good[:1]}
     lengths = [len(r.split()) for r in refs]
-    result = compare_systems(systems, refs, lengths, [0, 20, 50], FAST)
+    result = paired_scores(systems, refs, lengths, [0, 20, 50], FAST)
     rows = {(r["run"], r["bucket"]): r for r in result["rows"]}
     assert len(result["rows"]) == 3 * 4  # "all" plus three buckets per run
     assert rows[("base", "all")]["bleu_p"] is None
@@ -234,8 +230,6 @@ def test_compare_marks_only_real_differences():
 # ---- configuration --------------------------------------------------------------------------------
 
 def _buckets(**values):
-    from seq2seq.statistics import BucketSettings
-
     return BucketSettings(**values)
 
 
@@ -250,9 +244,9 @@ def _buckets(**values):
 ])
 def test_bad_statistics_settings_are_one_line_errors_naming_the_key(override, message):
     with initialize_config_module("seq2seq.conf", version_base="1.3"):
-        check_config(compose("config"))  # the defaults are valid
+        check_eval_config(compose("config"))  # the defaults are valid
         with pytest.raises(UserError) as error:
-            check_config(compose("config", overrides=[override]))
+            check_eval_config(compose("config", overrides=[override]))
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
 
 

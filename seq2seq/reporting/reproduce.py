@@ -2,27 +2,26 @@
 
 A run directory's `config.yaml` is fully resolved (data, model, training, evaluation, seed), so it
 is all a colleague needs: training again from it on the same kind of machine must give the same
-scores. `compare_results` lists every split's BLEU and chrF, old and new, and flags differences
+scores. `score_differences` lists every split's BLEU and chrF, old and new, and flags differences
 beyond a tolerance (0.1 BLEU by default).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.errors import UserError
-from seq2seq.runner import train_run
+from seq2seq.run_dir import Results, RunDir
 
 
-def compare_results(recorded: dict[str, Any], reproduced: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
+def score_differences(recorded: Results, reproduced: Results, tolerance: float) -> list[dict[str, Any]]:
     """One row per (split, metric): recorded and reproduced score, difference, and whether it is within tolerance."""
     rows = []
-    for split, old in recorded["splits"].items():
-        new = reproduced["splits"].get(split)
+    for split, old in recorded.splits.items():
+        new = reproduced.splits.get(split)
         for metric in ("bleu", "chrf"):
             after = None if new is None else new[metric]
             difference = None if after is None else after - old[metric]
@@ -41,15 +40,17 @@ def format_comparison(rows: list[dict[str, Any]], tolerance: float) -> str:
     return "\n".join(lines)
 
 
-def reproduce_run(run_dir: Path, out_dir: Path, tolerance: float = 0.1) -> tuple[list[dict[str, Any]], str]:
-    """Train again from `run_dir/config.yaml` into `out_dir`; returns the comparison rows and their table."""
-    config_path, results_path = run_dir / "config.yaml", run_dir / "results.json"
-    if not config_path.is_file() or not results_path.is_file():
+def reproduce_run(
+    run_dir: Path, out_dir: Path, train: Callable[[DictConfig, Path], Results | None], tolerance: float = 0.1,
+) -> tuple[list[dict[str, Any]], str]:
+    """Train again with `train` (the pipeline's) from the run's config into `out_dir`; returns the rows and their table."""
+    run = RunDir(run_dir)
+    recorded = run.read_results() if run.config.is_file() else None
+    if recorded is None:
         raise UserError(f"{run_dir}: needs config.yaml and results.json; is it a finished seq2seq-train run directory?")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UserError(f"{out_dir} is not empty; pass --out with a new directory")
-    config = OmegaConf.load(config_path)
+    config = OmegaConf.load(run.config)
     config.train.resume = False
-    reproduced = train_run(config, out_dir)
-    rows = compare_results(json.loads(results_path.read_text()), reproduced, tolerance)
+    rows = score_differences(recorded, train(config, out_dir), tolerance)
     return rows, format_comparison(rows, tolerance)

@@ -1,9 +1,11 @@
 """The training loop: teacher forcing, label-smoothed cross-entropy, Adam, clipping, warm-up.
 
-Per epoch it validates (loss and greedy BLEU), keeps the best and the last checkpoint, and stops
-early when the validation score has not improved for `patience` epochs. The last checkpoint holds
-everything needed to continue (optimizer, schedule, RNG states, epoch), and each epoch's data order
-derives from the seed and the epoch number, so a resumed run sees the batches an uninterrupted
+Per epoch it asks its hooks to validate, keeps the best score, and stops early when the score has
+not improved for `patience` epochs. What validation means (loss, greedy BLEU) and where state is
+written (checkpoints, metrics) belong to the caller, which passes them in as `TrainingHooks`: the
+loop knows the model, its settings and nothing of files or tokenizers. Its state (`state_dict`)
+holds everything needed to continue (optimizer, schedule, RNG states, epoch), and each epoch's data
+order derives from the seed and the epoch number, so a resumed run sees the batches an uninterrupted
 run would have seen.
 """
 
@@ -13,25 +15,20 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seq2seq.data.batching import Batch, Example, collate, token_batches
-from seq2seq.data.parallel import ParallelText
-from seq2seq.data.tokenizer import PAD_ID, Tokenizer
-from seq2seq.decoding import SearchSettings, translate
-from seq2seq.distributed import Distributed, shard, wrap
+from seq2seq.data.tokenizer import PAD_ID
 from seq2seq.errors import UserError
-from seq2seq.evaluation import corpus_scores
 from seq2seq.models.encoder_decoder import EncoderDecoder
-from seq2seq.precision import autocast
-from seq2seq.rundir import append_jsonl, load_checkpoint, save_checkpoint, trim_metrics
+from seq2seq.training.distributed import Distributed, shard, wrap
+from seq2seq.training.precision import autocast
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +97,8 @@ def validation_loss(model: EncoderDecoder, batches: list[Batch], precision: str)
 def make_adam(
     parameters: list[torch.nn.Parameter], lr: float, betas: tuple[float, float], weight_decay: float
 ) -> torch.optim.Adam:
-    """Fused Adam (one kernel over all parameters; 1.12x training throughput on the transformer,
-    `benchmarks/levers.py`) where this torch has it for the device; the per-parameter loop elsewhere."""
+    """Fused Adam (one kernel over all parameters, measured in `benchmarks/levers.py`) where this torch
+    has it for the device; the per-parameter loop elsewhere."""
     try:
         return torch.optim.Adam(parameters, lr=lr, betas=betas, weight_decay=weight_decay, fused=True)
     except RuntimeError:  # torch < 2.4 on CPU, or a device without a fused kernel
@@ -110,7 +107,6 @@ def make_adam(
 
 @dataclass
 class TrainingOutcome:
-    best_checkpoint: Path
     epochs: int
     steps: int
     best_score: float
@@ -118,26 +114,35 @@ class TrainingOutcome:
     seconds: float
 
 
+@dataclass
+class TrainingHooks:
+    """What the loop calls out to; the caller decides what validation means and where things go.
+
+    `validate()` scores the current model ({"loss", "bleu", ...}); `save(state, improved)` keeps the
+    trainer's state after an epoch; `log(record)` records metrics; `last_saved()` names the last
+    saved state, for the message when the loss diverges.
+    """
+
+    validate: Callable[[], dict[str, float]]
+    save: Callable[[dict[str, Any], bool], None] = lambda state, improved: None
+    log: Callable[[dict[str, Any]], None] = lambda record: None
+    last_saved: Callable[[], str] = lambda: "none yet"
+
+
 class Trainer:
-    """Owns the model, optimizer and schedule for one run; writes checkpoints and metrics."""
+    """Owns the model's optimizer, schedule and progress for one run (`settings` is the `train` config)."""
 
     def __init__(
         self,
         model: EncoderDecoder,
-        tokenizer: Tokenizer,
-        config: DictConfig,
-        run_dir: Path,
+        settings: DictConfig,
         device: torch.device,
         precision: str,
         distributed: Distributed = Distributed(),
     ) -> None:
-        self.model, self.tokenizer, self.config = model, tokenizer, config
+        self.model, self.settings = model, settings
         self.device, self.precision, self.distributed = device, precision, distributed
         self.train_model = wrap(model, distributed, device)  # DDP under torchrun, else the model itself
-        self.train_config = config.train
-        self.checkpoints = run_dir / "checkpoints"
-        self.metrics_path = run_dir / "metrics.jsonl"
-        settings = self.train_config
         self.optimizer = make_adam(list(model.parameters()), settings.lr, tuple(settings.betas), settings.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate_factor(settings.schedule, settings.warmup_steps, step)
@@ -145,8 +150,10 @@ class Trainer:
         self.epoch = self.step = self.bad_epochs = 0
         self.best_score = -math.inf
         self.elapsed = 0.0
+        self.hooks = TrainingHooks(validate=dict)
 
-    def _checkpoint(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs: weights, optimizer, schedule, counters and RNG states."""
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -157,34 +164,28 @@ class Trainer:
             "bad_epochs": self.bad_epochs,
             "elapsed": self.elapsed,
             "rng": {"python": random.getstate(), "torch": torch.get_rng_state()},
-            "config": OmegaConf.to_container(self.config, resolve=True),
         }
 
-    def resume(self, path: Path) -> None:
-        """Continue from a last checkpoint: weights, optimizer, schedule, counters and RNG states."""
-        checkpoint = load_checkpoint(path)
-        self.model.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.scheduler.load_state_dict(checkpoint["scheduler"])
-        self.epoch, self.step = checkpoint["epoch"], checkpoint["step"]
-        self.best_score, self.bad_epochs = checkpoint["best_score"], checkpoint["bad_epochs"]
-        self.elapsed = checkpoint["elapsed"]
-        random.setstate(checkpoint["rng"]["python"])
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        if self.distributed.is_main:
-            trim_metrics(self.metrics_path, self.epoch, self.step)
-        log.info("resumed from %s at epoch %d, step %d", path, self.epoch, self.step)
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a saved state (see `state_dict`)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.best_score, self.bad_epochs = state["best_score"], state["bad_epochs"]
+        self.elapsed = state["elapsed"]
+        random.setstate(state["rng"]["python"])
+        torch.set_rng_state(state["rng"]["torch"])
 
     def train_step(self, batch: Batch) -> torch.Tensor:
         """One update on one batch (the unit `benchmarks/train_throughput.py` times); returns the mean token loss."""
-        settings = self.train_config
+        settings = self.settings
         with autocast(self.device, self.precision):
             loss = batch_loss(self.train_model, batch, settings.label_smoothing) / batch.num_tgt_tokens
         if not torch.isfinite(loss):
-            last_good = self.checkpoints / "last.pt"
             raise UserError(
                 f"training loss became {loss.item()} at step {self.step + 1}; last good checkpoint: "
-                f"{last_good if last_good.exists() else 'none yet'}; try a lower train.lr or train.clip_norm"
+                f"{self.hooks.last_saved()}; try a lower train.lr or train.clip_norm"
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -197,7 +198,7 @@ class Trainer:
 
     def _train_epoch(self, examples: list[Example], deadline: float | None) -> None:
         """One pass over the data, or less where a step or time limit ends it."""
-        settings = self.train_config
+        settings = self.settings
         batches = token_batches(examples, settings.batch_tokens, shuffle=True, seed=settings.seed + self.epoch)
         batches = shard(batches, self.distributed)  # the same shuffled list on every rank, a different share each
         progress = tqdm(batches, desc=f"epoch {self.epoch + 1}", unit="batch",
@@ -207,14 +208,14 @@ class Trainer:
             batch = collate(group).to(self.device)
             loss = self.train_step(batch)
             window_tokens += batch.num_tgt_tokens
-            if self.step % settings.log_every == 0 and self.distributed.is_main:
+            if self.step % settings.log_every == 0:
                 seconds = time.perf_counter() - window_start
                 record = {  # rank 0's loss; throughput of all ranks, assuming they keep pace with rank 0
                     "kind": "train", "epoch": self.epoch + 1, "step": self.step, "loss": loss.item(),
                     "lr": self.scheduler.get_last_lr()[0],
                     "tokens_per_s": window_tokens * self.distributed.world_size / max(seconds, 1e-9),
                 }
-                append_jsonl(self.metrics_path, record)
+                self.hooks.log(record)
                 progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                 window_tokens, window_start = 0, time.perf_counter()
             if settings.max_steps and self.step >= settings.max_steps:
@@ -222,36 +223,29 @@ class Trainer:
             if deadline is not None and time.perf_counter() >= deadline:
                 return
 
-    def _validate(self, valid_batches: list[Batch], valid: ParallelText) -> dict[str, Any]:
-        loss = validation_loss(self.model, valid_batches, self.precision)
-        limit = self.train_config.valid_max_sentences or len(valid)
-        greedy = replace(SearchSettings.from_config(self.config.eval), beam_size=1)  # fast enough to run each epoch
-        hypotheses = translate(self.model, self.tokenizer, valid.src[:limit], greedy, precision=self.precision)
-        text = self.tokenizer.decode_tgt([h.tokens for h in hypotheses])
-        bleu = corpus_scores(text, valid.tgt[:limit])["bleu"]
-        return {"loss": loss, "ppl": math.exp(min(loss, 50.0)), "bleu": bleu}
-
     def limit_reached(self) -> bool:
         """Whether training is over: epochs, steps or minutes used up, or patience run out.
 
         Read from the trainer's state (restored on resume), so a run killed after its last epoch
         goes straight to evaluation when resumed instead of training on.
         """
-        settings = self.train_config
+        settings = self.settings
         return (self.epoch >= settings.max_epochs or self.bad_epochs >= settings.patience
                 or bool(settings.max_steps and self.step >= settings.max_steps)
                 or bool(settings.max_minutes and self.elapsed >= settings.max_minutes * 60))
 
-    def fit(self, train_examples: list[Example], valid_examples: list[Example], valid: ParallelText) -> TrainingOutcome:
-        settings = self.train_config
+    def fit(self, train_examples: list[Example], hooks: TrainingHooks) -> TrainingOutcome:
+        """Train until a limit is reached, validating, logging and saving through `hooks` after every epoch."""
+        settings, self.hooks = self.settings, hooks
         self.model.train()
-        valid_batches = [collate(g).to(self.device) for g in token_batches(valid_examples, settings.batch_tokens, shuffle=False)]
         started = time.perf_counter() - self.elapsed
         deadline = started + settings.max_minutes * 60 if settings.max_minutes else None
         while not self.limit_reached():
             self._train_epoch(train_examples, deadline)  # a step or time limit may cut it short
             self.epoch += 1
-            scores = self._validate(valid_batches, valid)
+            self.model.eval()
+            scores = hooks.validate()
+            self.model.train()
             self.elapsed = time.perf_counter() - started
             score = scores["bleu"] if settings.early_stopping_metric == "bleu" else -scores["loss"]
             improved = score > self.best_score
@@ -259,16 +253,12 @@ class Trainer:
                 self.best_score, self.bad_epochs = score, 0
             else:
                 self.bad_epochs += 1
-            if self.distributed.is_main:  # the other ranks validated too, to take the same decisions
-                append_jsonl(self.metrics_path, {"kind": "valid", "epoch": self.epoch, "step": self.step, **scores,
-                                                 "best": improved, "elapsed_s": self.elapsed})
-                log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
-                         scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
-                checkpoint = self._checkpoint()
-                if improved:
-                    save_checkpoint(self.checkpoints / "best.pt", checkpoint)
-                save_checkpoint(self.checkpoints / "last.pt", checkpoint)
+            hooks.log({"kind": "valid", "epoch": self.epoch, "step": self.step, **scores, "best": improved,
+                       "elapsed_s": self.elapsed})
+            log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
+                     scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
+            hooks.save(self.state_dict(), improved)
         stopped_early = self.bad_epochs >= settings.patience
         if stopped_early:
             log.info("no improvement for %d epochs: stopped early", self.bad_epochs)
-        return TrainingOutcome(self.checkpoints / "best.pt", self.epoch, self.step, self.best_score, stopped_early, self.elapsed)
+        return TrainingOutcome(self.epoch, self.step, self.best_score, stopped_early, self.elapsed)

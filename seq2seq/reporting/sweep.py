@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt
 from omegaconf import OmegaConf
 
 from seq2seq.errors import UserError
+from seq2seq.files import read_records, write_text
+from seq2seq.reporting.plots import plot_by_bucket, plot_training_curves
+from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "chrf")
 
@@ -38,12 +36,8 @@ class Run:
     seed: Any
     status: str
     error: str | None = None
-    results: dict[str, Any] | None = None
+    results: Results | None = None
     valid: list[dict[str, Any]] = field(default_factory=list)  # metrics.jsonl's validation records
-
-
-def is_run_dir(path: Path) -> bool:
-    return (path / "config.yaml").is_file() or (path / ".hydra").is_dir()
 
 
 def _job_order(path: Path) -> tuple[int, str]:
@@ -58,35 +52,31 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
     for path in map(Path, paths):
         if not path.is_dir():
             raise UserError(f"{path}: no such directory; give run directories or multirun directories")
-        candidates = [path] if is_run_dir(path) else sorted((p for p in path.iterdir() if p.is_dir()), key=_job_order)
-        found += [p for p in candidates if is_run_dir(p) and p.resolve() not in {f.resolve() for f in found}]
+        candidates = [path] if RunDir(path).is_run() else sorted((p for p in path.iterdir() if p.is_dir()), key=_job_order)
+        found += [p for p in candidates if RunDir(p).is_run() and p.resolve() not in {f.resolve() for f in found}]
     if not found:
         raise UserError(f"no runs found under {', '.join(map(str, paths))}: expected directories with config.yaml "
                         "(seq2seq-train run directories, or multirun/DATE/TIME holding them)")
     return found
 
 
-def _read_valid_records(path: Path) -> list[dict[str, Any]]:
-    """Validation records of metrics.jsonl; a line cut short by a running job is ignored."""
-    from seq2seq.rundir import read_records  # imports torch: only when reading runs
-
-    return [record for record in read_records(path) if record.get("kind") == "valid"]
-
-
 def load_run(path: Path, name: str) -> Run:
-    config_path = path / "config.yaml" if (path / "config.yaml").is_file() else path / ".hydra" / "config.yaml"
+    """A run's state from its files: finished (results), failed (error.txt or damaged results) or running."""
+    run_dir = RunDir(path)
+    config_path = run_dir.config if run_dir.config.is_file() else run_dir.hydra_config
     config = OmegaConf.load(config_path) if config_path.is_file() else OmegaConf.create({})
     model, seed = OmegaConf.select(config, "model.name"), OmegaConf.select(config, "seed")
-    run = Run(path, name, str(model or "?"), seed, "running", valid=_read_valid_records(path / "metrics.jsonl"))
-    if (path / "results.json").is_file():
-        try:
-            run.results = json.loads((path / "results.json").read_text(encoding="utf-8"))
-            run.status, run.model = "finished", str(run.results.get("model") or run.model)
-        except json.JSONDecodeError as error:
-            run.status, run.error = "failed", f"results.json is not valid JSON ({error})"
-    elif (path / "error.txt").is_file():
-        run.status = "failed"
-        run.error = " ".join((path / "error.txt").read_text(encoding="utf-8").split()) or "(error.txt is empty)"
+    valid = [record for record in read_records(run_dir.metrics) if record.get("kind") == "valid"]
+    run = Run(path, name, str(model or "?"), seed, "running", valid=valid)
+    try:
+        run.results = run_dir.read_results()
+    except UserError as error:
+        run.status, run.error = "failed", str(error)
+        return run
+    if run.results is not None:
+        run.status, run.model = "finished", str(run.results.model or run.model)
+    elif (error := run_dir.read_error()) is not None:
+        run.status, run.error = "failed", error
     return run
 
 
@@ -98,18 +88,12 @@ def collect_runs(paths: list[Path]) -> list[Run]:
     return [load_run(d, n) for d, n in zip(directories, names)]
 
 
-def planned_splits(results: dict[str, Any]) -> list[str]:
-    """The splits a run was asked to score: scored, still pending, or failed."""
-    return list(dict.fromkeys([*results.get("splits", {}), *results.get("pending_splits", []),
-                               *results.get("failed_splits", {})]))
-
-
 def choose_split(runs: list[Run], split: str | None) -> str | None:
     """The requested split, or the first split of the first finished run (None when none finished)."""
     finished = [r for r in runs if r.status == "finished"]
-    available = list(dict.fromkeys(s for r in finished for s in planned_splits(r.results)))
+    available = list(dict.fromkeys(s for r in finished for s in r.results.planned_splits))
     if split is None:
-        return next(iter(planned_splits(finished[0].results)), None) if finished else None
+        return next(iter(finished[0].results.planned_splits), None) if finished else None
     if split not in available:
         raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
                         "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
@@ -149,7 +133,7 @@ def _by_bucket(sections: list[list[dict[str, Any]]]) -> dict[str, list[dict[str,
 def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        if run.status == "finished" and split in run.results.get("splits", {}):
+        if run.status == "finished" and split in run.results.splits:
             groups.setdefault(run.model, []).append(run)
     return groups
 
@@ -158,7 +142,7 @@ def aggregate(runs: list[Run], split: str) -> list[dict[str, Any]]:
     """One row per (model, bucket), "all" first: seeds, sentences and the mean/std of BLEU and chrF."""
     rows = []
     for model, members in group_by_model(runs, split).items():
-        results = [r.results["splits"][split] for r in members]
+        results = [r.results.splits[split] for r in members]
         rows.append(_summarise(model, "all", members, results, METRICS))
         for bucket, entries in _by_bucket([result["by_length"] for result in results]).items():
             rows.append(_summarise(model, bucket, members, entries, METRICS))
@@ -169,8 +153,8 @@ def aggregate_verbs(runs: list[Run], split: str) -> list[dict[str, Any]]:
     """Main-verb accuracy per (model, subject–verb distance bucket), over the runs that measured it."""
     rows = []
     for model, members in group_by_model(runs, split).items():
-        verbs = [r.results["splits"][split]["verb_accuracy"] for r in members if "verb_accuracy" in r.results["splits"][split]]
-        measured = [r for r in members if "verb_accuracy" in r.results["splits"][split]]
+        verbs = [r.results.splits[split]["verb_accuracy"] for r in members if "verb_accuracy" in r.results.splits[split]]
+        measured = [r for r in members if "verb_accuracy" in r.results.splits[split]]
         for bucket, entries in _by_bucket([v["by_distance"] for v in verbs]).items():
             rows.append(_summarise(model, bucket, measured, entries, ("accuracy",)))
     return rows
@@ -186,11 +170,11 @@ def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
         elif run.status == "running":
             last = run.valid[-1] if run.valid else None
             detail = "no validation yet" if last is None else f"last validation: epoch {last.get('epoch')}, BLEU {last.get('bleu', float('nan')):.2f}"
-        elif split is not None and split not in run.results.get("splits", {}):
-            failed = run.results.get("failed_splits", {}).get(split)
+        elif split is not None and split not in run.results.splits:
+            failed = run.results.failed_splits.get(split)
             if failed is not None:
                 status, detail = "evaluation failed", f"'{split}': {failed}; fix it, then run seq2seq-eval {run.path}"
-            elif split in run.results.get("pending_splits", []):
+            elif split in run.results.pending_splits:
                 status, detail = "evaluation unfinished", f"'{split}' not scored yet; run seq2seq-eval {run.path}"
             else:
                 detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} split={split}"
@@ -260,88 +244,27 @@ def report_csv(rows: list[dict[str, Any]]) -> str:
     return stream.getvalue()
 
 
-def save_figure(figure: Any, path: Path) -> None:
-    """Write the PNG atomically: a reader never sees half a figure."""
-    from seq2seq.rundir import write_atomically  # imports torch: only when writing
-
-    try:
-        write_atomically(path, lambda stream: figure.savefig(stream, dpi=120, format="png"))
-    finally:
-        plt.close(figure)
-
-
-def _plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str) -> None:
-    """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI)."""
-    rows = [r for r in rows if r["bucket"] != "all" and r[f"{key}_mean"] is not None]
-    labels = list(dict.fromkeys(r["bucket"] for r in rows))
-    by_midpoint = all(r["midpoint"] is not None for r in rows)
-    figure, axes = plt.subplots(figsize=(6.5, 4.0))
-    for model in dict.fromkeys(r["model"] for r in rows):
-        points = [r for r in rows if r["model"] == model]
-        x = [p["midpoint"] if by_midpoint else labels.index(p["bucket"]) for p in points]
-        mean = [p[f"{key}_mean"] for p in points]
-        seeds = max(p["seeds"] for p in points)
-        line, = axes.plot(x, mean, marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
-        if all(p[f"{key}_std"] is not None for p in points):
-            low, high = [m - p[f"{key}_std"] for m, p in zip(mean, points)], [m + p[f"{key}_std"] for m, p in zip(mean, points)]
-        elif all(p["ci"] is not None for p in points) and key == "bleu":
-            low, high = [p["ci"][0] for p in points], [p["ci"][1] for p in points]
-        else:
-            continue
-        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-    if not by_midpoint:
-        axes.set_xticks(range(len(labels)), labels)
-    axes.set_xlabel(xlabel + (" (bucket midpoint)" if by_midpoint else " (bucket)"))
-    axes.set_ylabel(ylabel)
-    axes.set_title(title, fontsize=10)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    save_figure(figure, path)
-
-
-def plot_training_curves(runs: list[Run], path: Path) -> None:
-    """Validation BLEU per epoch, one line per run, one colour per model."""
-    figure, axes = plt.subplots(figsize=(6.5, 4.0))
-    colours = {model: f"C{i}" for i, model in enumerate(dict.fromkeys(r.model for r in runs))}
-    for run in runs:
-        points = [(r["epoch"], r["bleu"]) for r in run.valid if r.get("bleu") is not None]
-        if points:
-            style = "-" if run.status == "finished" else ":"
-            axes.plot(*zip(*points), style, marker=".", color=colours[run.model], label=f"{run.name} ({run.model})")
-    axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("validation BLEU")
-    axes.set_title("Validation BLEU per epoch (dotted: unfinished)", fontsize=10)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
-    figure.tight_layout()
-    save_figure(figure, path)
-
-
 def write_report(paths: list[Path], split: str | None, out: Path) -> str:
     """Collect the runs under `paths`, write report.md, report.csv and the figures into `out`; returns the Markdown."""
-    from seq2seq.rundir import write_text  # imports torch: only when writing
-
     runs = collect_runs(paths)
     split = choose_split(runs, split)
     rows = aggregate(runs, split) if split else []
     verbs = aggregate_verbs(runs, split) if split else []
     figures = []
     if rows:
-        unit = next(r.results["splits"][split] for r in runs if r.status == "finished" and split in r.results["splits"])
+        unit = next(r.results.splits[split] for r in runs if r.status == "finished" and split in r.results.splits)
         unit = unit.get("buckets", {}).get("unit", "words")
-        _plot_by_bucket(rows, "bleu", out / "bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
-                        f"BLEU by source length on '{split}': mean ± 1 sd over seeds "
-                        "(one seed: its bootstrap CI)")
+        plot_by_bucket(rows, "bleu", out / "bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
+                       f"BLEU by source length on '{split}': mean ± 1 sd over seeds "
+                       "(one seed: its bootstrap CI)")
         figures.append("bleu_by_length.png")
     if any(r.valid for r in runs):
         plot_training_curves(runs, out / "training_curves.png")
         figures.append("training_curves.png")
     if verbs:
         verb_rows = [{**r, "ci": None} for r in verbs]
-        _plot_by_bucket(verb_rows, "accuracy", out / "verb_accuracy.png", "subject–verb distance", "main-verb accuracy",
-                        f"Main-verb accuracy on '{split}': mean ± 1 sd over seeds")
+        plot_by_bucket(verb_rows, "accuracy", out / "verb_accuracy.png", "subject–verb distance", "main-verb accuracy",
+                       f"Main-verb accuracy on '{split}': mean ± 1 sd over seeds")
         figures.append("verb_accuracy.png")
     markdown = report_markdown(split, runs, rows, verbs, figures)
     write_text(out / "report.md", markdown)

@@ -3,8 +3,10 @@
 Real corpora mix sentence length with topic and style; here every pair comes from one synchronous
 grammar (`probe_grammar`), so the translation is exact and only length, relative-clause depth and
 the distance between the main subject and its verb change. Evaluation splits hold equal numbers of
-sentences per length bucket, and `verb_accuracy` asks the question the corpus exists for: does the
-model still produce the right main verb when many words separate it from its subject?
+sentences per length bucket, and the contrastive verb test (`probe_contrast`, via
+`ProbeCorpus.targeted_metrics`) asks the question the corpus exists for: does the model still prefer
+the right main verb when many words separate it from its subject? `verb_accuracy`, the older
+"is the verb in the output" figure, is reported beside its chance level, which rises with length.
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
-from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from seq2seq.data.parallel import ParallelText
+from seq2seq.data.probe.contrast import contrastive_accuracy
+from seq2seq.data.probe.grammar import Pair, realize, sample_clause
+from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.errors import UserError
-from seq2seq.data.probe_grammar import Pair, realize, sample_clause
+from seq2seq.scoring.bootstrap import BootstrapSettings
+
+if TYPE_CHECKING:
+    from seq2seq.data.tokenizer import Tokenizer
+    from seq2seq.models.encoder_decoder import EncoderDecoder
 
 MIN_SENTENCE_WORDS = 3  # "Die Katze sprang."
 MAX_ATTEMPTS_PER_PAIR = 10_000
@@ -49,7 +57,7 @@ class ProbeConfig:
         unknown = sorted(set(self.stratified_splits) - set(self.splits))
         if unknown:
             raise ValueError(f"probe corpus: stratified_splits names {unknown}, not in splits {sorted(self.splits)}")
-        _check_edges(self.distance_edges)
+        check_edges(self.distance_edges)
 
 
 def length_buckets(min_words: int, max_words: int, width: int) -> list[tuple[int, int]]:
@@ -143,7 +151,9 @@ class ProbeCorpus:
 
         Each meta dict holds subject_index and verb_index (German word positions of the main
         subject's head noun and the main verb), distance (their difference), main_verb (its English
-        form in the target), depth (relative-clause nesting) and length (German words).
+        form in the target), depth (relative-clause nesting) and length (German words); for the
+        contrastive test also main_verb_word (its index in the English words), main_verb_transitive
+        and relative_verbs (English form, German index and transitivity of each relative-clause verb).
         """
         if split not in self.config.splits:
             raise UserError(f"probe corpus has no split '{split}'; available: {sorted(self.config.splits)}")
@@ -158,46 +168,29 @@ class ProbeCorpus:
         return digest.hexdigest()
 
     def extra_metrics(self, text: ParallelText, hypotheses: list[str]) -> dict:
-        """Main-verb accuracy overall and per subject–verb distance bucket (see `verb_accuracy`)."""
+        """Main-verb accuracy overall and per subject–verb distance bucket (see `verb_accuracy`), each
+        beside its chance level (`chance`, see `verb_chance`)."""
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
-        return {"verb_accuracy": verb_accuracy(hypotheses, text.meta, self.config.distance_edges)}
+        accuracy = verb_accuracy(hypotheses, text.meta, self.config.distance_edges)
+        chance = verb_chance(hypotheses, text.meta, self.config.distance_edges)
+        accuracy["chance"] = chance["overall"]
+        for row, chance_row in zip(accuracy["by_distance"], chance["by_distance"]):
+            row["chance"] = chance_row["accuracy"]
+        return {"verb_accuracy": accuracy}
 
+    def targeted_metrics(self, model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, precision: str,
+                         bootstrap: BootstrapSettings | None = None) -> dict:
+        """The contrastive verb test (`probe_contrast.contrastive_accuracy`) on one split: accuracy by
+        subject–verb distance (`distance_edges`) and by German length (buckets of `length_bucket_width`
+        words up to `max_words`), seeded by the corpus seed."""
+        if text.meta is None:
+            raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
+        width = self.config.length_bucket_width
+        length_edges = list(range(0, self.config.max_words + width + 1, width))
+        return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
+                                                    precision, bootstrap, seed=self.config.seed)}
 
-def _check_edges(edges: list[int]) -> None:
-    if len(edges) < 2 or any(a >= b for a, b in zip(edges, edges[1:])):
-        raise ValueError(f"distance_edges must be at least two strictly increasing numbers, got {edges}")
-
-
-def _contains_word(text: str, word: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
-
-
-def verb_accuracy(hypotheses: list[str], meta: list[dict], distance_edges: list[int]) -> dict:
-    """Fraction of hypotheses containing the reference's English main verb as a whole word
-    (case-insensitive), overall and per bucket [low, high) of subject–verb distance.
-
-    Presence is a fair test because the generator never reuses the main verb elsewhere in a
-    sentence and no other English word in the lexicon is spelled like a verb form, so the verb
-    occurs exactly once in the reference. It does not check the verb's position: a model that moves
-    the verb into a relative clause still scores. Distances outside the edges count only overall;
-    empty buckets are kept with count 0 and accuracy None.
-    """
-    if len(hypotheses) != len(meta):
-        raise ValueError(f"verb_accuracy: {len(hypotheses)} hypotheses for {len(meta)} references")
-    _check_edges(distance_edges)
-    buckets = [{"bucket": f"{low}-{high - 1}", "low": low, "high": high, "count": 0, "correct": 0, "accuracy": None}
-               for low, high in zip(distance_edges, distance_edges[1:])]
-    correct = 0
-    for hypothesis, row in zip(hypotheses, meta):
-        hit = _contains_word(hypothesis, row["main_verb"])
-        correct += hit
-        index = bisect_right(distance_edges, row["distance"]) - 1
-        if 0 <= index < len(buckets):
-            buckets[index]["count"] += 1
-            buckets[index]["correct"] += hit
-    for bucket in buckets:
-        if bucket["count"]:
-            bucket["accuracy"] = bucket["correct"] / bucket["count"]
-    overall = {"accuracy": correct / len(meta) if meta else None, "count": len(meta), "correct": correct}
-    return {"overall": overall, "by_distance": buckets}
+    def format_metrics(self, result: dict) -> list[str]:
+        """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""
+        return format_probe_metrics(result)

@@ -1,7 +1,7 @@
 """Side-by-side comparison of trained runs on one split: the table behind `seq2seq-compare`.
 
 Every run is scored on the baseline's buckets and bootstrap settings, so rows are comparable, and
-each difference from the baseline gets sacrebleu's paired test (see `statistics.compare_systems`).
+each difference from the baseline gets a paired test (see `scoring.significance.paired_scores`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ from omegaconf import OmegaConf
 
 from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
-from seq2seq.evaluation import source_length
-from seq2seq.runner import build_from_config, test_split_names
-from seq2seq.statistics import (
-    MIN_TEST_SENTENCES,
-    BootstrapSettings,
-    BucketSettings,
-    compare_systems,
-    quantile_edges,
-)
+from seq2seq.config import build_from_config, test_split_names
+from seq2seq.run_dir import RunDir
+from seq2seq.scoring.bootstrap import BootstrapSettings
+from seq2seq.scoring.buckets import BucketSettings, bucketed_lengths
+from seq2seq.scoring.significance import MIN_TEST_SENTENCES, paired_scores
 
 
 def read_hypotheses(path: Path) -> list[str]:
@@ -39,12 +35,13 @@ def load_for_comparison(paths: list[Path], split: str | None) -> tuple[str, dict
         names = [str(path) for path in paths]
     systems, texts, configs = {}, {}, []
     for name, path in zip(names, paths):
-        if not (path / "config.yaml").is_file():
+        run = RunDir(path)
+        if not run.config.is_file():
             raise UserError(f"{path}: no config.yaml; is this a seq2seq-train run directory?")
-        config = OmegaConf.load(path / "config.yaml")
+        config = OmegaConf.load(run.config)
         configs.append(config)
         split = split or test_split_names(config)[0]
-        hypotheses_path = path / "hypotheses" / f"{split}.txt"
+        hypotheses_path = run.hypotheses(split)
         if not hypotheses_path.is_file():
             raise UserError(f"{hypotheses_path} not found; run seq2seq-eval {path} split={split} first")
         key = OmegaConf.to_yaml(config.data.corpus)
@@ -116,20 +113,17 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
     return stream.getvalue()
 
 
-
-
-def compare_runs(paths: list[Path], split: str | None, test: str) -> tuple[str, str]:
+def comparison_tables(paths: list[Path], split: str | None, test: str) -> tuple[str, str]:
     """Compare runs (the first is the baseline) on `split`: returns the Markdown and CSV tables."""
     split, systems, text, config = load_for_comparison(paths, split)
     try:  # the baseline's evaluation settings decide the buckets and intervals for every run
         settings = BootstrapSettings.from_config(config.eval.get("bootstrap"))
         buckets = BucketSettings.from_config(config.eval.get("buckets"))
     except ValueError as error:
-        raise UserError(f"{paths[0] / 'config.yaml'}: eval.{error}") from None
+        raise UserError(f"{RunDir(paths[0]).config}: eval.{error}") from None
+    subwords = None
     if buckets.unit == "subwords":
-        lengths = [len(ids) for ids in Tokenizer.load(paths[0] / "tokenizer").encode_src(text.src)]
-    else:
-        lengths = [source_length(s) for s in text.src]
-    edges = quantile_edges(lengths, buckets.quantiles) if buckets.mode == "quantile" else list(config.eval.bucket_edges)
-    comparison = compare_systems(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
+        subwords = [len(ids) for ids in Tokenizer.load(RunDir(paths[0]).tokenizer).encode_src(text.src)]
+    lengths, edges = bucketed_lengths(text.src, list(config.eval.bucket_edges), buckets, subwords)
+    comparison = paired_scores(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
     return comparison_markdown(split, comparison, settings, buckets, edges), comparison_csv(comparison)

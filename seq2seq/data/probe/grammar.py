@@ -18,8 +18,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from seq2seq.data.probe_english import english_tokens
-from seq2seq.data.probe_lexicon import (
+from seq2seq.data.probe.english import english_tokens
+from seq2seq.data.probe.lexicon import (
     ADJECTIVES, ANIMATE, INTRANSITIVE, NOUNS, PREPOSITIONS, RELATIVE, TRANSITIVE, VERBS, Adjective,
     Noun, Preposition, Verb, adjective_de, article_de,
 )
@@ -103,6 +103,7 @@ class _German:
 
     def __init__(self) -> None:
         self.words: list[Word] = []
+        self.relative_verbs: list[tuple[int, Verb]] = []  # (position in `words`, verb) of each relative clause
         self.clauses = 0
         self.part = ""
 
@@ -140,6 +141,7 @@ class _German:
                     clause, deferred)
         if rc.pp:
             self.pp(rc.pp, clause, deferred)
+        self.relative_verbs.append((len(self.words), rc.verb))
         self.add(rc.verb.de, "VERB", role="rel", clause=clause)
         self.add(",", "PUNCT", clause=clause)
         for inner, noun in deferred:
@@ -188,19 +190,29 @@ def _depth(np: NP | None) -> int:
 
 
 def realize(clause: Clause) -> Pair:
-    """Render both sides and record the subject head noun and main verb positions (German words)."""
+    """Render both sides and record the subject head noun and main verb positions (German words).
+
+    For the contrastive verb test the metadata also locates the main verb among the English words
+    (`main_verb_word`, an index into `tgt.split()`) and lists every relative-clause verb with its
+    English form, German word position and transitivity, so a contrast can be built from the tree
+    rather than by searching strings.
+    """
     german = _German()
     german.clause(clause)
     src = _join([w.text for w in german.words])
     src = src[0].upper() + src[1:]
-    tgt = _join(english_tokens(clause))
+    english, main_verb_token = english_tokens(clause)
+    tgt = _join(english)
     tgt = tgt[0].upper() + tgt[1:]
+    main_verb_word = sum(len(token.split()) for token in english[:main_verb_token] if token not in ",.")
 
     index, subject_index, verb_index = -1, -1, -1
-    for word in german.words:
+    word_index: dict[int, int] = {}  # position in german.words -> German word index (punctuation skipped)
+    for position, word in enumerate(german.words):
         if word.pos == "PUNCT":
             continue
         index += 1
+        word_index[position] = index
         if word.pos == "NOUN" and word.part == "S" and word.role == "subj" and word.clause == 0:
             subject_index = index
         elif word.pos == "VERB" and word.role == "main":
@@ -212,6 +224,10 @@ def realize(clause: Clause) -> Pair:
         "distance": verb_index - subject_index,
         "main_verb": clause.verb.en,
         "main_verb_de": clause.verb.de,
+        "main_verb_word": main_verb_word,
+        "main_verb_transitive": clause.verb.transitive,
+        "relative_verbs": [{"en": verb.en, "index": word_index[position], "transitive": verb.transitive}
+                           for position, verb in german.relative_verbs],
         "subject": clause.subject.noun.en,
         "subject_de": clause.subject.noun.de,
         "depth": depth,

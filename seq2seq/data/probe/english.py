@@ -12,24 +12,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from seq2seq.data.probe_lexicon import indefinite_en
+from seq2seq.data.probe.lexicon import indefinite_en
 
 if TYPE_CHECKING:
-    from seq2seq.data.probe_grammar import NP, PP, RC, Clause
-    from seq2seq.data.probe_lexicon import Noun
+    from seq2seq.data.probe.grammar import NP, PP, RC, Clause
+    from seq2seq.data.probe.lexicon import Noun
 
 
-def english_tokens(clause: Clause) -> list[str]:
-    """Words and punctuation of the English sentence; a "," token opens or closes a clause."""
+def english_tokens(clause: Clause) -> tuple[list[str], int]:
+    """Words and punctuation of the English sentence (a "," token opens or closes a clause), and the
+    main verb's index among them, which the contrastive verb test (`probe_contrast`) swaps."""
     out: list[str] = []
     _noun_phrase(clause.subject, out)
+    main_verb = len(out)
     out.append(clause.verb.en)
     if clause.obj:
         _noun_phrase(clause.obj, out)
     if clause.pp:
         _prep_phrase(clause.pp, out)
     out.append(".")
-    return out
+    return out, main_verb
 
 
 def _noun_phrase(np: NP, out: list[str]) -> None:

@@ -7,15 +7,9 @@ import math
 import pytest
 import sacrebleu
 
-from seq2seq.evaluation import (
-    assign_buckets,
-    bucket_bounds,
-    bucket_label,
-    evaluate_split,
-    format_results_table,
-    scores_by_length,
-    source_length,
-)
+from seq2seq.data.probe.metrics import format_probe_metrics
+from seq2seq.scoring.buckets import assign_buckets, bucket_bounds, bucket_label, source_length
+from seq2seq.scoring.split import format_results_table, score_split
 
 EDGES = [0, 5, 10, 20]
 # (source words, reference, hypothesis); lengths 3, 4 -> bucket 0; 5, 9 -> 1; 25, 30 -> 3; none in [10, 20)
@@ -53,8 +47,8 @@ def test_source_length_counts_whitespace_words():
     assert source_length("  ein  Hund\tläuft .\n") == 4
 
 
-def test_scores_by_length_equals_sacrebleu_on_each_subset():
-    rows = scores_by_length(HYPOTHESES, REFERENCES, SOURCES, EDGES)
+def test_scores_by_length_equal_sacrebleu_on_each_subset():
+    rows = score_split(HYPOTHESES, REFERENCES, SOURCES, EDGES)["by_length"]
     assert [r["bucket"] for r in rows] == ["0-4", "5-9", "10-19", "20+"]
     assert [(r["low"], r["high"]) for r in rows] == [(0, 5), (5, 10), (10, 20), (20, None)]
     expected_members = {0: [0, 1], 1: [2, 3], 2: [], 3: [4, 5]}
@@ -74,12 +68,12 @@ def test_scores_by_length_equals_sacrebleu_on_each_subset():
 
 
 def test_empty_input_keeps_every_bucket_with_count_zero():
-    rows = scores_by_length([], [], [], [0, 10])
+    rows = score_split([], [], [], [0, 10])["by_length"]
     assert [(r["bucket"], r["count"], r["bleu"], r["chrf"]) for r in rows] == [("0-9", 0, None, None), ("10+", 0, None, None)]
 
 
-def test_evaluate_split_scores_overall_with_signatures():
-    result = evaluate_split(HYPOTHESES, REFERENCES, SOURCES, EDGES)
+def test_score_split_scores_overall_with_signatures():
+    result = score_split(HYPOTHESES, REFERENCES, SOURCES, EDGES)
     assert result["bleu"] == pytest.approx(sacrebleu.corpus_bleu(HYPOTHESES, [REFERENCES]).score)
     assert result["chrf"] == pytest.approx(sacrebleu.corpus_chrf(HYPOTHESES, [REFERENCES]).score)
     assert result["bleu_signature"].startswith("nrefs:1|") and "tok:13a" in result["bleu_signature"]
@@ -91,27 +85,25 @@ def test_evaluate_split_scores_overall_with_signatures():
 
 
 def test_perfect_hypotheses_score_100():
-    result = evaluate_split(REFERENCES, REFERENCES, SOURCES, EDGES)
+    result = score_split(REFERENCES, REFERENCES, SOURCES, EDGES)
     assert result["bleu"] == pytest.approx(100.0)
     assert result["chrf"] == pytest.approx(100.0)
     assert [r["bleu"] for r in result["by_length"]] == [pytest.approx(100.0), pytest.approx(100.0), None, pytest.approx(100.0)]
 
 
-def test_evaluate_split_rejects_misaligned_inputs():
+def test_score_split_rejects_misaligned_inputs():
     with pytest.raises(ValueError, match="5 hypotheses, 6 references, 6 sources"):
-        evaluate_split(HYPOTHESES[:5], REFERENCES, SOURCES, EDGES)
+        score_split(HYPOTHESES[:5], REFERENCES, SOURCES, EDGES)
 
 
-def test_results_table_shows_buckets_and_verb_accuracy_when_present():
-    from seq2seq.evaluation import format_results_table
-
-    result = evaluate_split(["a b c d e"] * 2, ["a b c d e"] * 2, ["x"] * 2, [0, 5])
+def test_results_table_shows_buckets_and_the_probe_adds_verb_accuracy_when_present():
+    result = score_split(["a b c d e"] * 2, ["a b c d e"] * 2, ["x"] * 2, [0, 5])
     result["verb_accuracy"] = {
         "overall": {"accuracy": 0.5, "count": 2, "correct": 1},
         "by_distance": [{"bucket": "0-4", "count": 2, "correct": 1, "accuracy": 0.5},
                         {"bucket": "5+", "count": 0, "correct": 0, "accuracy": None}],
     }
-    table = format_results_table("test", result).splitlines()
+    table = [*format_results_table("test", result).splitlines(), *format_probe_metrics(result)]
     assert table[0].startswith("test: BLEU 100.00")
     assert any(line.split() == ["0-4", "2", "100.00", "100.00"] for line in table)
     assert any(line.split() == ["5+", "0", "-", "-"] for line in table)

@@ -1,0 +1,101 @@
+"""Figures: attention heatmaps, scores by length bucket with their bands, and training curves.
+
+An attention map shows where the decoder looked in the source while writing each target subword;
+for an attention model trained well it shows the alignment (mostly monotonic for German→English,
+with jumps where the word order differs, e.g. the verb-final German relative clause). Scores by
+bucket are drawn in the manner of Bahdanau et al. (2014, Fig. 2). Every PNG is written atomically.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+from torch import Tensor  # noqa: E402
+
+from seq2seq.files import write_atomically  # noqa: E402
+
+
+def plot_attention(
+    weights: Tensor, source_tokens: list[str], target_tokens: list[str], path: Path, title: str = ""
+) -> None:
+    """Save weights [len(target_tokens), len(source_tokens)] as a labelled heatmap PNG."""
+    if tuple(weights.shape) != (len(target_tokens), len(source_tokens)):
+        raise ValueError(
+            f"attention of shape {tuple(weights.shape)} does not match {len(target_tokens)} target × {len(source_tokens)} source tokens"
+        )
+    width = max(4.0, 0.35 * len(source_tokens) + 1.5)
+    height = max(3.0, 0.35 * len(target_tokens) + 1.5)
+    figure, axes = plt.subplots(figsize=(width, height))
+    image = axes.imshow(weights.numpy(), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(source_tokens)), source_tokens, rotation=90, fontsize=8)
+    axes.set_yticks(range(len(target_tokens)), target_tokens, fontsize=8)
+    axes.set_xlabel("source (German subwords)")
+    axes.set_ylabel("output (English subwords)")
+    if title:
+        axes.set_title(textwrap.fill(title, width=int(width * 12)), fontsize=9)
+    figure.colorbar(image, ax=axes, fraction=0.03)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Write the PNG atomically: a reader never sees half a figure."""
+    try:
+        write_atomically(path, lambda stream: figure.savefig(stream, dpi=120, format="png"))
+    finally:
+        plt.close(figure)
+
+
+def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI)."""
+    rows = [r for r in rows if r["bucket"] != "all" and r[f"{key}_mean"] is not None]
+    labels = list(dict.fromkeys(r["bucket"] for r in rows))
+    by_midpoint = all(r["midpoint"] is not None for r in rows)
+    figure, axes = plt.subplots(figsize=(6.5, 4.0))
+    for model in dict.fromkeys(r["model"] for r in rows):
+        points = [r for r in rows if r["model"] == model]
+        x = [p["midpoint"] if by_midpoint else labels.index(p["bucket"]) for p in points]
+        mean = [p[f"{key}_mean"] for p in points]
+        seeds = max(p["seeds"] for p in points)
+        line, = axes.plot(x, mean, marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
+        if all(p[f"{key}_std"] is not None for p in points):
+            low, high = [m - p[f"{key}_std"] for m, p in zip(mean, points)], [m + p[f"{key}_std"] for m, p in zip(mean, points)]
+        elif all(p["ci"] is not None for p in points) and key == "bleu":
+            low, high = [p["ci"][0] for p in points], [p["ci"][1] for p in points]
+        else:
+            continue
+        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    if not by_midpoint:
+        axes.set_xticks(range(len(labels)), labels)
+    axes.set_xlabel(xlabel + (" (bucket midpoint)" if by_midpoint else " (bucket)"))
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_training_curves(runs: list[Any], path: Path) -> None:
+    """Validation BLEU per epoch, one line per run, one colour per model."""
+    figure, axes = plt.subplots(figsize=(6.5, 4.0))
+    colours = {model: f"C{i}" for i, model in enumerate(dict.fromkeys(r.model for r in runs))}
+    for run in runs:
+        points = [(r["epoch"], r["bleu"]) for r in run.valid if r.get("bleu") is not None]
+        if points:
+            style = "-" if run.status == "finished" else ":"
+            axes.plot(*zip(*points), style, marker=".", color=colours[run.model], label=f"{run.name} ({run.model})")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation BLEU")
+    axes.set_title("Validation BLEU per epoch (dotted: unfinished)", fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    save_figure(figure, path)

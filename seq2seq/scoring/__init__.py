@@ -1,0 +1,1 @@
+"""Scoring: length buckets, bootstrap intervals and slopes, paired significance, and one split's scores."""

@@ -1,0 +1,1 @@
+"""Training: the fit loop (`trainer`), its checkpoints, data parallelism and numeric precision."""
