@@ -35,7 +35,7 @@ from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.reporting.plots import plot_attention
 from seq2seq.run_dir import Results, RunDir, locate_run, run_metadata
 from seq2seq.scoring.bootstrap import BootstrapSettings
-from seq2seq.scoring.buckets import BucketSettings
+from seq2seq.scoring.buckets import BucketSettings, source_length
 from seq2seq.scoring.split import corpus_scores, format_results_table, score_split
 from seq2seq.training.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.training.distributed import Distributed, gather_checksums, setup, teardown
@@ -83,7 +83,8 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         config.tokenizer.model_type, config.tokenizer.vocab_size, config.tokenizer.joint, config.tokenizer.character_coverage
     )
     tokenizer = build_tokenizer(settings, train, Path(config.tokenizer.cache_dir))
-    train_examples = training_examples(tokenizer, train, config.train)
+    # the vocabulary comes from the whole training split, so that runs with different train_max_words share it
+    train_examples = training_examples(tokenizer, shorter_sources(train, config.data.get("train_max_words")), config.train)
     valid_examples = make_examples(tokenizer.encode_src(valid.src), tokenizer.encode_tgt(valid.tgt),  # the loss, as trained
                                    config.train.max_len, config.train.long_sentences)
 
@@ -130,6 +131,22 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         model, tokenizer, corpus, name, text, config, run, precision))
     teardown(distributed)
     return results
+
+
+def shorter_sources(train: ParallelText, max_words: int | None) -> ParallelText:
+    """The training pairs whose source has at most `max_words` words (all of them for None), the rest counted in the log.
+
+    Bahdanau et al. (2014) train RNNencdec-30 and -50 on sentences up to 30 and 50 words and test
+    them on all lengths: `data.train_max_words` makes that protocol one sweep.
+    """
+    if max_words is None:
+        return train
+    keep = [i for i, sentence in enumerate(train.src) if source_length(sentence) <= max_words]
+    log.info("data.train_max_words=%d: kept %d of %d training pairs", max_words, len(keep), len(train))
+    if not keep:
+        raise UserError(f"data.train_max_words={max_words}: no training pair has a source that short")
+    meta = None if train.meta is None else [train.meta[i] for i in keep]
+    return ParallelText(train.name, [train.src[i] for i in keep], [train.tgt[i] for i in keep], meta, train.pairs_on_disk)
 
 
 def training_examples(tokenizer: Tokenizer, train: ParallelText, settings: DictConfig) -> list[Example]:

@@ -421,3 +421,16 @@ def test_runs_started_in_the_same_second_get_their_own_directories(tmp_path):
     assert [p.wait(timeout=120) for p in processes] == [2, 2, 2]  # each stops at the missing file paths
     run_dirs = [d for day in (tmp_path / "runs").iterdir() for d in day.iterdir()]
     assert len(run_dirs) == 3 and all((d / ".hydra" / "config.yaml").is_file() for d in run_dirs)
+
+
+def test_train_max_words_drops_longer_training_pairs_but_scores_every_test_pair(tmp_path):
+    """Bahdanau et al.'s RNNencdec-30/-50 protocol: train on short sources, test on all lengths."""
+    files = write_corpus(tmp_path / "data")
+    run_dir = tmp_path / "run"
+    result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "data.train_max_words=5",
+                 f"hydra.run.dir={run_dir}", cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr[-3000:]
+    short = sum(len(line.split()) <= 5 for line in files["train"][0].read_text(encoding="utf-8").splitlines())
+    assert 0 < short < SIZES["train"]
+    assert json.loads((run_dir / "meta.json").read_text())["train_pairs"] == short
+    assert json.loads((run_dir / "results.json").read_text())["splits"]["test"]["sentences"] == SIZES["test"]
