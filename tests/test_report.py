@@ -201,3 +201,30 @@ def test_cli_user_errors_are_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("seq2seq-report: error: no runs found under"), result.stderr
     assert not (tmp_path / "empty" / "report.md").exists()
+
+
+def contrastive_result(attractor: list[float]) -> dict:
+    """A contrastive test of 20 pairs per distance bucket; `attractor` holds the two buckets' accuracies."""
+    rows = [{"bucket": label, "low": low, "high": high, "count": 20, "correct": round(20 * a), "accuracy": a,
+             "ci": [a - 0.1, a + 0.1]} for (label, low, high), a in zip([("0-4", 0, 5), ("5-9", 5, 10)], attractor)]
+    table = {"overall": {"count": 40, "correct": sum(r["correct"] for r in rows), "accuracy": sum(attractor) / 2,
+                         "ci": [0.4, 0.9]}, "by_distance": rows, "by_length": rows}
+    return {"kinds": {"attractor": table}, "pairs": 40, "length_distance_r": 0.3, "bootstrap": {"level": 0.95}}
+
+
+def test_contrastive_accuracy_is_averaged_over_seeds_tabled_and_plotted(tmp_path):
+    sweep = make_sweep(tmp_path)
+    for job, attractor in (("0_rnn", [0.9, 0.6]), ("2_rnn", [1.0, 0.5])):
+        path = sweep / job / "results.json"
+        results = json.loads(path.read_text())
+        results["splits"]["test"]["contrastive"] = contrastive_result(attractor)
+        path.write_text(json.dumps(results))
+    markdown = write_report([sweep], "test", tmp_path / "out")
+    rows = {(r["model"], r["view"], r["bucket"]): r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "contrastive.csv").read_text()))}
+    assert float(rows[("rnn", "distance", "0-4")]["accuracy_mean"]) == pytest.approx(0.95)
+    assert float(rows[("rnn", "distance", "0-4")]["accuracy_std"]) == pytest.approx(math.sqrt(0.005))
+    assert float(rows[("rnn", "all", "all")]["accuracy_mean"]) == pytest.approx(0.75)
+    assert rows[("rnn", "distance", "5-9")]["seeds"] == "2" and rows[("rnn", "distance", "5-9")]["sentences"] == "20"
+    assert not any(model == "rnn_attention" for model, _, _ in rows)  # it did not measure the test
+    assert "| rnn | attractor | distance | 0-4 | 20 | 2 | 0.950 ± 0.071 |" in markdown
+    assert (tmp_path / "out" / "contrastive_accuracy.png").read_bytes().startswith(PNG_MAGIC)

@@ -52,8 +52,9 @@ def save_figure(figure: Any, path: Path) -> None:
         plt.close(figure)
 
 
-def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str) -> None:
-    """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI)."""
+def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str,
+                   chance: float | None = None) -> None:
+    """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI in `ci`)."""
     rows = [r for r in rows if r["bucket"] != "all" and r[f"{key}_mean"] is not None]
     labels = list(dict.fromkeys(r["bucket"] for r in rows))
     by_midpoint = all(r["midpoint"] is not None for r in rows)
@@ -66,11 +67,13 @@ def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str
         line, = axes.plot(x, mean, marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
         if all(p[f"{key}_std"] is not None for p in points):
             low, high = [m - p[f"{key}_std"] for m, p in zip(mean, points)], [m + p[f"{key}_std"] for m, p in zip(mean, points)]
-        elif all(p["ci"] is not None for p in points) and key == "bleu":
+        elif all(p["ci"] is not None for p in points):
             low, high = [p["ci"][0] for p in points], [p["ci"][1] for p in points]
         else:
             continue
         axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    if chance is not None:
+        axes.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
     if not by_midpoint:
         axes.set_xticks(range(len(labels)), labels)
     axes.set_xlabel(xlabel + (" (bucket midpoint)" if by_midpoint else " (bucket)"))

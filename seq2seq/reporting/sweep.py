@@ -160,6 +160,28 @@ def aggregate_verbs(runs: list[Run], split: str) -> list[dict[str, Any]]:
     return rows
 
 
+def aggregate_contrastive(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """Contrastive verb accuracy per (model, kind, view, bucket), "all" first, over the runs that measured it.
+
+    Views are `distance` (subject–verb) and `length` (source words); a single seed keeps its bootstrap interval.
+    """
+    rows = []
+    for model, members in group_by_model(runs, split).items():
+        measured = [r for r in members if "contrastive" in r.results.splits[split]]
+        tests = [r.results.splits[split]["contrastive"]["kinds"] for r in measured]
+        for kind in dict.fromkeys(k for test in tests for k in test):
+            tables = [test[kind] for test in tests if kind in test]
+            sections = [("all", "all", [table["overall"] for table in tables])]
+            for view in ("distance", "length"):
+                sections += [(view, bucket, entries) for bucket, entries in
+                             _by_bucket([table[f"by_{view}"] for table in tables]).items()]
+            for view, bucket, entries in sections:
+                row = _summarise(model, bucket, measured, entries, ("accuracy",))
+                row.update(kind=kind, view=view, ci=entries[0].get("ci") if len(entries) == 1 else None)
+                rows.append(row)
+    return rows
+
+
 def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
     """Runs not in the score tables, each with why: failed, still running, or missing the split."""
     listed = []
@@ -195,7 +217,7 @@ def _escape(text: str) -> str:
 
 
 def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any]], verbs: list[dict[str, Any]],
-                    figures: list[str]) -> str:
+                    figures: list[str], contrastive: list[dict[str, Any]] | None = None) -> str:
     finished = sum(r.status == "finished" for r in runs)
     failed, running = (sum(r.status == s for r in runs) for s in ("failed", "running"))
     lines = [f"# Report on split `{split}`" if split else "# Report: no finished runs yet", "",
@@ -224,6 +246,15 @@ def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any
             items = "-" if row["sentences"] is None else str(row["sentences"])
             lines.append(f"| {row['model']} | {row['bucket']} | {items} | {row['seeds']} | "
                          f"{_cell(row['accuracy_mean'], row['accuracy_std'], 3)} |")
+    if contrastive:
+        lines += ["", "## Contrastive verb test (chance 50%)", "",
+                  "The model prefers the reference over a copy whose main verb is swapped for a relative-clause verb "
+                  "(attractor) or a random verb (random), under teacher forcing.", "",
+                  "| model | kind | by | bucket | pairs | seeds | accuracy |", "|---|---|---|---|--:|--:|--:|"]
+        for row in contrastive:
+            pairs = "-" if row["sentences"] is None else str(row["sentences"])
+            lines.append(f"| {row['model']} | {row['kind']} | {row['view']} | {row['bucket']} | {pairs} | {row['seeds']} | "
+                         f"{_cell(row['accuracy_mean'], row['accuracy_std'], 3)} |")
     missing = unreported_runs(runs, split)
     if missing:
         lines += ["", "## Runs not in the tables", "", "| run | model | status | detail |", "|---|---|---|---|"]
@@ -236,6 +267,17 @@ def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any
 def report_csv(rows: list[dict[str, Any]]) -> str:
     """One row per (model, bucket), the bucket "all" included."""
     columns = ["model", "bucket", "seeds", "sentences", "midpoint", "bleu_mean", "bleu_std", "chrf_mean", "chrf_std", "runs"]
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "runs": " ".join(row["runs"])})
+    return stream.getvalue()
+
+
+def contrastive_csv(rows: list[dict[str, Any]]) -> str:
+    """One row per (model, kind, view, bucket), the bucket "all" included."""
+    columns = ["model", "kind", "view", "bucket", "seeds", "sentences", "accuracy_mean", "accuracy_std", "runs"]
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
@@ -266,7 +308,15 @@ def write_report(paths: list[Path], split: str | None, out: Path) -> str:
         plot_by_bucket(verb_rows, "accuracy", out / "verb_accuracy.png", "subject–verb distance", "main-verb accuracy",
                        f"Main-verb accuracy on '{split}': mean ± 1 sd over seeds")
         figures.append("verb_accuracy.png")
-    markdown = report_markdown(split, runs, rows, verbs, figures)
+    contrastive = aggregate_contrastive(runs, split) if split else []
+    if contrastive:
+        attractor = [r for r in contrastive if r["kind"] == "attractor" and r["view"] == "distance"]
+        plot_by_bucket(attractor, "accuracy", out / "contrastive_accuracy.png", "subject–verb distance",
+                       "contrastive accuracy (attractor)", f"Contrastive verb test on '{split}': mean ± 1 sd over seeds\n"
+                       "(one seed: its bootstrap CI)", chance=0.5)
+        figures.append("contrastive_accuracy.png")
+        write_text(out / "contrastive.csv", contrastive_csv(contrastive))
+    markdown = report_markdown(split, runs, rows, verbs, figures, contrastive)
     write_text(out / "report.md", markdown)
     write_text(out / "report.csv", report_csv(rows))
     return markdown
