@@ -126,4 +126,32 @@ def comparison_tables(paths: list[Path], split: str | None, test: str) -> tuple[
         subwords = [len(ids) for ids in Tokenizer.load(RunDir(paths[0]).tokenizer).encode_src(text.src)]
     lengths, edges = bucketed_lengths(text.src, list(config.eval.bucket_edges), buckets, subwords)
     comparison = paired_scores(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
-    return comparison_markdown(split, comparison, settings, buckets, edges), comparison_csv(comparison)
+    markdown = comparison_markdown(split, comparison, settings, buckets, edges)
+    return markdown + contrastive_markdown(split, dict(zip(systems, paths))), comparison_csv(comparison)
+
+
+def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:
+    """The probe's contrastive verb test of each run, side by side, from its results.json ("" when none measured it).
+
+    Accuracies with their bootstrap intervals; results.json keeps no per-item scores, so no paired test.
+    """
+    tests = {}
+    for name, path in runs.items():
+        results = RunDir(path).read_results()
+        entry = results.splits.get(split, {}) if results else {}
+        if "contrastive" in entry:
+            tests[name] = entry["contrastive"]
+    if not tests:
+        return ""
+    level = f"{next(iter(tests.values()))['bootstrap']['level']:.0%}"
+    lines = ["", "Contrastive verb test (the reference against a copy with the main verb swapped; chance 50%):", "",
+             f"| run | kind | by | bucket | pairs | accuracy | {level} CI |", "|---|---|---|---|--:|--:|--:|"]
+    for name, test in tests.items():
+        for kind, table in test["kinds"].items():
+            rows = [("all", table["overall"] | {"bucket": "all"})]
+            rows += [(view, row) for view in ("distance", "length") for row in table[f"by_{view}"]]
+            for view, row in rows:
+                accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
+                ci = "-" if row.get("ci") is None else f"[{row['ci'][0]:.3f}, {row['ci'][1]:.3f}]"
+                lines.append(f"| {name} | {kind} | {view} | {row['bucket']} | {row['count']} | {accuracy} | {ci} |")
+    return "\n".join(lines) + "\n"
