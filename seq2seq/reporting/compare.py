@@ -149,7 +149,7 @@ def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:
     for name, test in tests.items():
         for kind, table in test["kinds"].items():
             rows = [("all", table["overall"] | {"bucket": "all"})]
-            rows += [(view, row) for view in ("distance", "length") for row in table[f"by_{view}"]]
+            rows += [(view, row) for view in ("distance", "length", "cell") for row in table.get(f"by_{view}", [])]
             for view, row in rows:
                 accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
                 ci = "-" if row.get("ci") is None else f"[{row['ci'][0]:.3f}, {row['ci'][1]:.3f}]"

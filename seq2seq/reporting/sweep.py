@@ -163,7 +163,8 @@ def aggregate_verbs(runs: list[Run], split: str) -> list[dict[str, Any]]:
 def aggregate_contrastive(runs: list[Run], split: str) -> list[dict[str, Any]]:
     """Contrastive verb accuracy per (model, kind, view, bucket), "all" first, over the runs that measured it.
 
-    Views are `distance` (subject–verb) and `length` (source words); a single seed keeps its bootstrap interval.
+    Views are `distance` (subject–verb), `length` (source words) and, on the grid split, `cell` (length ×
+    distance); a single seed keeps its bootstrap interval.
     """
     rows = []
     for model, members in group_by_model(runs, split).items():
@@ -172,9 +173,9 @@ def aggregate_contrastive(runs: list[Run], split: str) -> list[dict[str, Any]]:
         for kind in dict.fromkeys(k for test in tests for k in test):
             tables = [test[kind] for test in tests if kind in test]
             sections = [("all", "all", [table["overall"] for table in tables])]
-            for view in ("distance", "length"):
+            for view in ("distance", "length", "cell"):
                 sections += [(view, bucket, entries) for bucket, entries in
-                             _by_bucket([table[f"by_{view}"] for table in tables]).items()]
+                             _by_bucket([table[f"by_{view}"] for table in tables if f"by_{view}" in table]).items()]
             for view, bucket, entries in sections:
                 row = _summarise(model, bucket, measured, entries, ("accuracy",))
                 row.update(kind=kind, view=view, ci=entries[0].get("ci") if len(entries) == 1 else None)

@@ -171,13 +171,14 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
 def contrastive_accuracy(
     model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, distance_edges: list[int],
     length_edges: list[int], precision: str, bootstrap: BootstrapSettings | None = None, seed: int = 0,
-    batch_tokens: int = 4000,
+    batch_tokens: int = 4000, cells: list[str] | None = None,
 ) -> dict[str, Any]:
     """The contrastive verb test on one probe split, for `results.json`.
 
     Returns {"kinds": {kind: contrast_table(...)} for each of CONTRAST_KINDS, "pairs": split size,
     "length_distance_r": Pearson r of German length and subject–verb distance over the split (high r
     means a fall with distance cannot be told from a fall with length), "bootstrap": its settings}.
+    With `cells` (the grid split's cell labels, one per pair in meta["cell"]) each kind also gets `by_cell`.
     """
     bootstrap = bootstrap or BootstrapSettings()
     contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
@@ -193,6 +194,11 @@ def contrastive_accuracy(
         items = np.array([contrasts[k].item for k in rows], dtype=int)
         kinds[kind] = contrast_table(reference[items], contrast[rows], lengths[items], distances[items],
                                      distance_edges, length_edges, bootstrap)
+        if cells:  # the grid split: distance at fixed length, every cell listed, empty ones too
+            correct = (reference[items] > contrast[rows]).astype(np.float64)
+            labels = [text.meta[i].get("cell") for i in items]
+            kinds[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
+                correct[[j for j, label in enumerate(labels) if label == cell]], bootstrap)} for cell in cells]
     return {"kinds": kinds, "pairs": len(text), "length_distance_r": pearson(lengths, distances),
             "bootstrap": vars(bootstrap).copy()}
 
@@ -213,7 +219,9 @@ def format_contrastive(contrastive: dict[str, Any]) -> list[str]:
     r = contrastive["length_distance_r"]
     lines = [f"  contrastive verb accuracy % (chance 50), {level}: {overall}"
              + ("" if r is None else f"; r(length, distance) {r:.2f}")]
-    for view, title in (("by_distance", "distance"), ("by_length", "src words")):
+    views = [("by_distance", "distance"), ("by_length", "src words")]
+    views += [("by_cell", "cell")] if all("by_cell" in table for table in kinds.values()) else []
+    for view, title in views:
         lines.append(f"  {title:>10}" + "".join(f" {'pairs':>6} {kind:>9} {level:>13}" for kind in kinds))
         for rows in zip(*(table[view] for table in kinds.values())):
             cells = (f" {row['count']:>6} {_percent(row)[0]:>9} {_percent(row)[1]:>13}" for row in rows)

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.probe.contrast import contrastive_accuracy
@@ -28,8 +31,12 @@ if TYPE_CHECKING:
     from seq2seq.data.tokenizer import Tokenizer
     from seq2seq.models.encoder_decoder import EncoderDecoder
 
+log = logging.getLogger(__name__)
+
 MIN_SENTENCE_WORDS = 3  # "Die Katze sprang."
 MAX_ATTEMPTS_PER_PAIR = 10_000
+GRID_SPLIT = "grid"
+GRID_ATTEMPTS_PER_PAIR = 300  # a cell the grammar cannot fill gives up after this many tries per pair
 
 
 @dataclass
@@ -42,6 +49,9 @@ class ProbeConfig:
     length_bucket_width: int = 10
     stratified_splits: list[str] = field(default_factory=lambda: ["valid", "test"])
     distance_edges: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30, 40, 60])
+    grid_lengths: list[list[int]] = field(default_factory=lambda: [[10, 19], [20, 29], [30, 39]])
+    grid_distances: list[list[int]] = field(default_factory=lambda: [[1, 4], [5, 9], [10, 19], [20, 29]])
+    grid_per_cell: int = 0  # > 0: a `grid` split with this many pairs per (length, distance) cell
 
     def validate(self) -> None:
         if not MIN_SENTENCE_WORDS <= self.min_words <= self.max_words:
@@ -58,6 +68,15 @@ class ProbeConfig:
         if unknown:
             raise ValueError(f"probe corpus: stratified_splits names {unknown}, not in splits {sorted(self.splits)}")
         check_edges(self.distance_edges)
+        if not isinstance(self.grid_per_cell, int) or self.grid_per_cell < 0:
+            raise ValueError(f"probe corpus: grid_per_cell must be a whole number >= 0, got {self.grid_per_cell}")
+        for key in ("grid_lengths", "grid_distances"):
+            ranges = getattr(self, key)
+            if not ranges or any(len(r) != 2 or r[0] > r[1] for r in ranges):
+                raise ValueError(f"probe corpus: {key} must be a list of [low, high] ranges, got {ranges}")
+        if GRID_SPLIT in self.splits:
+            raise ValueError(f"probe corpus: '{GRID_SPLIT}' is the grid split's name (set grid_per_cell); "
+                             "do not list it in splits")
 
 
 def length_buckets(min_words: int, max_words: int, width: int) -> list[tuple[int, int]]:
@@ -112,6 +131,46 @@ def generate_split(config: ProbeConfig, name: str, seen: set[str]) -> ParallelTe
     return ParallelText(name, [p.src for p in pairs], [p.tgt for p in pairs], [p.meta for p in pairs])
 
 
+def grid_cells(config: ProbeConfig) -> list[str]:
+    """The grid's cell labels, lengths outer: "L10-19 D1-4", ..."""
+    return [f"L{low}-{high} D{near}-{far}" for low, high in config.grid_lengths for near, far in config.grid_distances]
+
+
+def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
+    """The `grid` split: `grid_per_cell` pairs in every cell of German length × subject–verb distance.
+
+    In the stratified test split, length and distance rise together (a longer sentence has room for
+    a longer subject); here they vary independently, so the effect of distance can be read at fixed
+    length. Each pair is drawn at a random length and relative-clause depth and kept when its
+    distance falls in the cell. A cell the grammar cannot fill keeps what it found, with a warning,
+    and is reported with its count (possibly 0), never dropped.
+    """
+    rng = random.Random(split_seed(config.seed, GRID_SPLIT))
+    depths = range(len(config.depth_weights))
+    pairs: list[Pair] = []
+    for (low, high), (near, far), cell in zip(
+        [r for r in config.grid_lengths for _ in config.grid_distances],
+        [d for _ in config.grid_lengths for d in config.grid_distances], grid_cells(config),
+    ):
+        found = 0
+        for _ in range(config.grid_per_cell * GRID_ATTEMPTS_PER_PAIR):
+            if found == config.grid_per_cell:
+                break
+            clause = sample_clause(rng, rng.randint(low, high), rng.choice(depths), high)
+            pair = realize(clause) if clause is not None else None
+            if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
+                continue
+            seen.add(pair.src)
+            pair.meta["cell"] = cell
+            pairs.append(pair)
+            found += 1
+        if found < config.grid_per_cell:
+            log.warning("probe grid cell %s: %d of %d pairs (the grammar rarely or never makes such sentences)",
+                        cell, found, config.grid_per_cell)
+    rng.shuffle(pairs)
+    return ParallelText(GRID_SPLIT, [p.src for p in pairs], [p.tgt for p in pairs], [p.meta for p in pairs])
+
+
 class ProbeCorpus:
     """Loader for the generated corpus; built by Hydra from conf/data/probe.yaml's `corpus:` node.
 
@@ -120,22 +179,13 @@ class ProbeCorpus:
     skipping German sentences already generated, so splits are disjoint.
     """
 
-    def __init__(self, seed: int = 1234, splits: dict[str, int] | None = None, min_words: int = 4,
-                 max_words: int = 60, depth_weights: list[float] | None = None, length_bucket_width: int = 10,
-                 stratified_splits: list[str] | None = None, distance_edges: list[int] | None = None,
-                 **_ignored) -> None:
-        defaults = ProbeConfig()
-        self.config = ProbeConfig(
-            seed=seed,
-            splits=dict(splits) if splits is not None else defaults.splits,
-            min_words=min_words,
-            max_words=max_words,
-            depth_weights=list(depth_weights) if depth_weights is not None else defaults.depth_weights,
-            length_bucket_width=length_bucket_width,
-            stratified_splits=list(stratified_splits) if stratified_splits is not None else
-            [s for s in defaults.stratified_splits if s in (splits or defaults.splits)],
-            distance_edges=list(distance_edges) if distance_edges is not None else defaults.distance_edges,
-        )
+    def __init__(self, **settings: Any) -> None:
+        """Keyword arguments are ProbeConfig's fields (None or absent: its default)."""
+        known = {f.name for f in fields(ProbeConfig)}
+        given = {key: value for key, value in settings.items() if key in known and value is not None}
+        if "splits" in given and "stratified_splits" not in given:  # the default evaluation splits that exist
+            given["stratified_splits"] = [s for s in ProbeConfig().stratified_splits if s in given["splits"]]
+        self.config = ProbeConfig(**{key: _plain(value) for key, value in given.items()})
         self.config.validate()
         self._splits: dict[str, ParallelText] | None = None
 
@@ -155,13 +205,30 @@ class ProbeCorpus:
         contrastive test also main_verb_word (its index in the English words), main_verb_transitive
         and relative_verbs (English form, German index and transitivity of each relative-clause verb).
         """
+        splits = self._generate()
+        if split == GRID_SPLIT and self.config.grid_per_cell:
+            if GRID_SPLIT not in splits:  # generated last, on demand: the other splits do not depend on it
+                splits[GRID_SPLIT] = generate_grid(self.config, {s for text in splits.values() for s in text.src})
+            return splits[GRID_SPLIT]
         if split not in self.config.splits:
-            raise UserError(f"probe corpus has no split '{split}'; available: {sorted(self.config.splits)}")
-        return self._generate()[split]
+            available = sorted(self.config.splits) + ([GRID_SPLIT] if self.config.grid_per_cell else [])
+            raise UserError(f"probe corpus has no split '{split}'; available: {available}"
+                            + ("" if self.config.grid_per_cell else " (data.corpus.grid_per_cell=N adds 'grid')"))
+        return splits[split]
 
     def fingerprint(self) -> str:
-        """sha256 hex of the config and every split's text, to be stored in a run directory."""
-        digest = hashlib.sha256(json.dumps(asdict(self.config), sort_keys=True).encode())
+        """sha256 hex of the config and every split's text, to be stored in a run directory.
+
+        Without a grid split its settings change no text and stay out of the hash, so fingerprints
+        recorded before the grid existed still match.
+        """
+        settings = asdict(self.config)
+        if self.config.grid_per_cell:
+            self.load(GRID_SPLIT)
+        else:
+            for key in ("grid_lengths", "grid_distances", "grid_per_cell"):
+                settings.pop(key)
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for name, text in sorted(self._generate().items()):
             digest.update(f"\n== {name}\n".encode())
             digest.update("\n".join(f"{s}\t{t}" for s, t in zip(text.src, text.tgt)).encode())
@@ -188,9 +255,15 @@ class ProbeCorpus:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
         width = self.config.length_bucket_width
         length_edges = list(range(0, self.config.max_words + width + 1, width))
+        cells = grid_cells(self.config) if any("cell" in meta for meta in text.meta) else None
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
-                                                    precision, bootstrap, seed=self.config.seed)}
+                                                    precision, bootstrap, seed=self.config.seed, cells=cells)}
 
     def format_metrics(self, result: dict) -> list[str]:
         """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""
         return format_probe_metrics(result)
+
+
+def _plain(value: Any) -> Any:
+    """Hydra passes lists and dicts as OmegaConf containers: plain Python for the dataclass and its hash."""
+    return OmegaConf.to_container(value) if isinstance(value, (DictConfig, ListConfig)) else value

@@ -1,0 +1,71 @@
+"""The probe's `grid` split: length and subject–verb distance vary independently, cell by cell."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+
+import pytest
+
+from seq2seq.data.probe import ProbeCorpus
+from seq2seq.data.probe.metrics import format_probe_metrics
+from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
+from seq2seq.errors import UserError
+from seq2seq.scoring.bootstrap import BootstrapSettings
+from test_probe_contrast import KnowsTheAnswer
+
+GRID = {"seed": 3, "splits": {"train": 300, "test": 200}, "grid_per_cell": 12,
+        "grid_lengths": [[10, 19], [20, 29]], "grid_distances": [[1, 4], [10, 19], [20, 29]]}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> ProbeCorpus:
+    return ProbeCorpus(**GRID)
+
+
+def test_cells_hold_the_lengths_and_distances_they_claim_in_equal_numbers(corpus, caplog):
+    with caplog.at_level(logging.WARNING):
+        grid = ProbeCorpus(**GRID).load("grid")
+    counts = {}
+    for meta in grid.meta:
+        lengths, distances = meta["cell"].split()
+        low, high = map(int, lengths[1:].split("-"))
+        near, far = map(int, distances[1:].split("-"))
+        assert low <= meta["length"] <= high and near <= meta["distance"] <= far, meta
+        assert len(grid.src[grid.meta.index(meta)].split()) == meta["length"]
+        counts[meta["cell"]] = counts.get(meta["cell"], 0) + 1
+    fillable = ["L10-19 D1-4", "L10-19 D10-19", "L20-29 D1-4", "L20-29 D10-19", "L20-29 D20-29"]
+    assert {cell: counts.get(cell) for cell in fillable} == {cell: 12 for cell in fillable}
+    assert "L10-19 D20-29" not in counts  # a distance of 20 needs more than 19 words: reported, not hidden
+    assert "probe grid cell L10-19 D20-29: 0 of 12 pairs" in caplog.text
+
+
+def test_length_and_distance_are_decorrelated_and_the_other_splits_unchanged(corpus):
+    grid, test = corpus.load("grid"), corpus.load("test")
+    plain = ProbeCorpus(**{**GRID, "grid_per_cell": 0})
+    assert (plain.load("test").src, plain.load("train").src) == (test.src, corpus.load("train").src)
+    assert not set(grid.src) & (set(test.src) | set(corpus.load("train").src))
+    r_grid = statistics.correlation([m["length"] for m in grid.meta], [m["distance"] for m in grid.meta])
+    r_test = statistics.correlation([m["length"] for m in test.meta], [m["distance"] for m in test.meta])
+    assert r_grid < r_test  # the grid is the de-confounded design
+    assert plain.fingerprint() == ProbeCorpus(**{k: v for k, v in GRID.items() if not k.startswith("grid")}).fingerprint()
+    assert corpus.fingerprint() != plain.fingerprint()
+
+
+def test_without_grid_per_cell_there_is_no_grid_split_and_the_error_says_how_to_add_it():
+    with pytest.raises(UserError, match="grid_per_cell=N adds 'grid'"):
+        ProbeCorpus(**{**GRID, "grid_per_cell": 0}).load("grid")
+
+
+def test_the_contrastive_test_lists_every_cell_the_empty_one_included(corpus, tmp_path):
+    grid = corpus.load("grid")
+    tokenizer = build_tokenizer(TokenizerSettings(vocab_size=400), corpus.load("train"), tmp_path)
+    model = KnowsTheAnswer(tokenizer, grid.src, grid.tgt)
+    result = corpus.targeted_metrics(model, tokenizer, grid, "fp32", BootstrapSettings(resamples=50))["contrastive"]
+    cells = result["kinds"]["random"]["by_cell"]
+    assert [row["bucket"] for row in cells] == ["L10-19 D1-4", "L10-19 D10-19", "L10-19 D20-29",
+                                                "L20-29 D1-4", "L20-29 D10-19", "L20-29 D20-29"]
+    assert [row["count"] for row in cells] == [12, 12, 0, 12, 12, 12]
+    assert all(row["accuracy"] == 1.0 for row in cells if row["count"]) and cells[2]["accuracy"] is None
+    lines = format_probe_metrics({"contrastive": result})
+    assert any(line.split()[:3] == ["L10-19", "D20-29", "0"] for line in lines)
