@@ -69,3 +69,8 @@ def test_the_contrastive_test_lists_every_cell_the_empty_one_included(corpus, tm
     assert all(row["accuracy"] == 1.0 for row in cells if row["count"]) and cells[2]["accuracy"] is None
     lines = format_probe_metrics({"contrastive": result})
     assert any(line.split()[:3] == ["L10-19", "D20-29", "0"] for line in lines)
+
+
+def test_a_misspelt_probe_setting_is_named_not_ignored():
+    with pytest.raises(UserError, match="data.corpus.max_word: not a probe corpus setting"):
+        ProbeCorpus(max_word=20)

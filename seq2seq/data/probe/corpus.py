@@ -181,8 +181,11 @@ class ProbeCorpus:
 
     def __init__(self, **settings: Any) -> None:
         """Keyword arguments are ProbeConfig's fields (None or absent: its default)."""
-        known = {f.name for f in fields(ProbeConfig)}
-        given = {key: value for key, value in settings.items() if key in known and value is not None}
+        known = [f.name for f in fields(ProbeConfig)]
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise UserError(f"data.corpus.{unknown[0]}: not a probe corpus setting; known: {', '.join(known)}")
+        given = {key: value for key, value in settings.items() if value is not None}
         if "splits" in given and "stratified_splits" not in given:  # the default evaluation splits that exist
             given["stratified_splits"] = [s for s in ProbeConfig().stratified_splits if s in given["splits"]]
         self.config = ProbeConfig(**{key: _plain(value) for key, value in given.items()})
