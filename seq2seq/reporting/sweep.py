@@ -267,18 +267,17 @@ def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any
 
 def report_csv(rows: list[dict[str, Any]]) -> str:
     """One row per (model, bucket), the bucket "all" included."""
-    columns = ["model", "bucket", "seeds", "sentences", "midpoint", "bleu_mean", "bleu_std", "chrf_mean", "chrf_std", "runs"]
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "runs": " ".join(row["runs"])})
-    return stream.getvalue()
+    return _table_csv(rows, ["model", "bucket", "seeds", "sentences", "midpoint", "bleu_mean", "bleu_std",
+                             "chrf_mean", "chrf_std", "runs"])
 
 
 def contrastive_csv(rows: list[dict[str, Any]]) -> str:
     """One row per (model, kind, view, bucket), the bucket "all" included."""
-    columns = ["model", "kind", "view", "bucket", "seeds", "sentences", "accuracy_mean", "accuracy_std", "runs"]
+    return _table_csv(rows, ["model", "kind", "view", "bucket", "seeds", "sentences", "accuracy_mean", "accuracy_std",
+                             "runs"])
+
+
+def _table_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
