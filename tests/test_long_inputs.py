@@ -232,3 +232,34 @@ def test_a_transformer_of_48_positions_trains_and_scores_sentences_longer_than_i
     assert "Traceback" not in logged and "test: 1 sources longer than" in logged
     test = json.loads((run_dir / "results.json").read_text())["splits"]["test"]
     assert test["sentences"] == test["pairs"]["on_disk"] == 21
+
+
+def test_translating_a_file_on_a_terminal_shows_a_progress_bar_over_sentences(run_dir, tmp_path):
+    """A terminal sees how far a long file has got; a pipe (as in the tests above) gets no bar."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    path = tmp_path / "many.de"
+    path.write_text("".join(f"{line}\n" for line in NORMAL * 5), encoding="utf-8")
+    terminal, child_side = pty.openpty()
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 400, 0, 0))  # a new pty is 0 columns wide
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(tmp_path)}
+    result = subprocess.run([str(BIN / "seq2seq-translate"), str(run_dir), "--input", str(path)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=child_side, timeout=300)
+    os.close(child_side)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the child side is closed: everything has been read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert result.returncode == 0
+    assert len(result.stdout.decode().splitlines()) == 15
+    shown_text = shown.decode(errors="replace")
+    assert "0/15" in shown_text and "sentence" in shown_text and "many.de" in shown_text  # drawn as it starts
