@@ -145,8 +145,7 @@ def shorter_sources(train: ParallelText, max_words: int | None) -> ParallelText:
     log.info("data.train_max_words=%d: kept %d of %d training pairs", max_words, len(keep), len(train))
     if not keep:
         raise UserError(f"data.train_max_words={max_words}: no training pair has a source that short")
-    meta = None if train.meta is None else [train.meta[i] for i in keep]
-    return ParallelText(train.name, [train.src[i] for i in keep], [train.tgt[i] for i in keep], meta, train.pairs_on_disk)
+    return train.subset(keep)
 
 
 def training_examples(tokenizer: Tokenizer, train: ParallelText, settings: DictConfig) -> list[Example]:
@@ -207,14 +206,14 @@ def score_split_of_run(
     output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
     write_text(run.hypotheses(name), "".join(line + "\n" for line in output))
     buckets = BucketSettings.from_config(config.eval.get("buckets"))
+    bootstrap = BootstrapSettings.from_config(config.eval.get("bootstrap"))
     subwords = [len(ids) for ids in tokenizer.encode_src(text.src)] if buckets.unit == "subwords" else None
     result = score_split(output, text.tgt, text.src, list(config.eval.bucket_edges), buckets=buckets,
-                         bootstrap=BootstrapSettings.from_config(config.eval.get("bootstrap")), source_subwords=subwords)
+                         bootstrap=bootstrap, source_subwords=subwords)
     if text.meta is not None and hasattr(corpus, "extra_metrics"):
         result.update(corpus.extra_metrics(text, output))
     if text.meta is not None and hasattr(corpus, "targeted_metrics"):  # scored under the model, not decoded
-        result.update(corpus.targeted_metrics(model, tokenizer, text, precision,
-                                              BootstrapSettings.from_config(config.eval.get("bootstrap"))))
+        result.update(corpus.targeted_metrics(model, tokenizer, text, precision, bootstrap))
     result["pairs"] = {"on_disk": text.pairs_on_disk, "scored": len(output)}  # a test set never shrinks unseen
     extra = corpus.format_metrics(result) if hasattr(corpus, "format_metrics") else []
     print("\n".join([format_results_table(name, result), *extra]), flush=True)

@@ -88,9 +88,7 @@ def handle_empty_pairs(text: ParallelText, where: str, policy: str, training: bo
         return text
     log.warning("%s: dropped %d pairs with an empty or whitespace-only side", where, len(empty))
     dropped = set(empty)
-    keep = [i for i in range(len(text)) if i not in dropped]
-    meta = None if text.meta is None else [text.meta[i] for i in keep]
-    return ParallelText(text.name, [text.src[i] for i in keep], [text.tgt[i] for i in keep], meta, text.pairs_on_disk)
+    return text.subset([i for i in range(len(text)) if i not in dropped])
 
 
 def holds_pairs(text: ParallelText) -> bool:

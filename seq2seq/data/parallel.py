@@ -33,3 +33,8 @@ class ParallelText:
 
     def __len__(self) -> int:
         return len(self.src)
+
+    def subset(self, keep: list[int]) -> "ParallelText":
+        """The pairs at the indices `keep`, with their metadata; `pairs_on_disk` still counts the whole file."""
+        meta = None if self.meta is None else [self.meta[i] for i in keep]
+        return ParallelText(self.name, [self.src[i] for i in keep], [self.tgt[i] for i in keep], meta, self.pairs_on_disk)

@@ -84,13 +84,12 @@ def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> t
 
 @torch.inference_mode()
 def validation_loss(model: EncoderDecoder, batches: list[Batch], precision: str) -> float:
-    model.eval()
+    """Mean token cross-entropy (no smoothing) of the model as it is: `Trainer.fit` validates in eval mode."""
     total, tokens = 0.0, 0
     for batch in batches:
         with autocast(batch.src.device, precision):
             total += float(batch_loss(model, batch, 0.0))
         tokens += batch.num_tgt_tokens
-    model.train()
     return total / max(tokens, 1)
 
 

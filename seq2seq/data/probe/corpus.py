@@ -131,9 +131,10 @@ def generate_split(config: ProbeConfig, name: str, seen: set[str]) -> ParallelTe
     return ParallelText(name, [p.src for p in pairs], [p.tgt for p in pairs], [p.meta for p in pairs])
 
 
-def grid_cells(config: ProbeConfig) -> list[str]:
-    """The grid's cell labels, lengths outer: "L10-19 D1-4", ..."""
-    return [f"L{low}-{high} D{near}-{far}" for low, high in config.grid_lengths for near, far in config.grid_distances]
+def grid_cells(config: ProbeConfig) -> list[tuple[str, list[int], list[int]]]:
+    """The grid's cells, lengths outer: (label such as "L10-19 D1-4", [low, high] length, [low, high] distance)."""
+    return [(f"L{lengths[0]}-{lengths[1]} D{distances[0]}-{distances[1]}", lengths, distances)
+            for lengths in config.grid_lengths for distances in config.grid_distances]
 
 
 def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
@@ -148,10 +149,7 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     rng = random.Random(split_seed(config.seed, GRID_SPLIT))
     depths = range(len(config.depth_weights))
     pairs: list[Pair] = []
-    for (low, high), (near, far), cell in zip(
-        [r for r in config.grid_lengths for _ in config.grid_distances],
-        [d for _ in config.grid_lengths for d in config.grid_distances], grid_cells(config),
-    ):
+    for cell, (low, high), (near, far) in grid_cells(config):
         found = 0
         for _ in range(config.grid_per_cell * GRID_ATTEMPTS_PER_PAIR):
             if found == config.grid_per_cell:
@@ -258,7 +256,7 @@ class ProbeCorpus:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
         width = self.config.length_bucket_width
         length_edges = list(range(0, self.config.max_words + width + 1, width))
-        cells = grid_cells(self.config) if any("cell" in meta for meta in text.meta) else None
+        cells = [cell for cell, _, _ in grid_cells(self.config)] if any("cell" in meta for meta in text.meta) else None
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
                                                     precision, bootstrap, seed=self.config.seed, cells=cells)}
 
