@@ -167,14 +167,16 @@ def compare(argv: list[str] | None = None) -> None:
 
 
 def report(argv: list[str] | None = None) -> None:
-    """seq2seq-report PATH [PATH ...] [--split NAME] [--out DIR]"""
+    """seq2seq-report PATH [PATH ...] [--split NAME ...] [--out DIR]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-report",
         description="Summarise a sweep: per model, mean ± std over seeds of BLEU and chrF overall and per source-length "
-                    "bucket, plots of BLEU by length and of training curves; failed and unfinished runs are listed.",
+                    "bucket (and the probe's contrastive verb test), every seed with its bootstrap interval, plots of "
+                    "BLEU by length and of training curves; failed and unfinished runs are listed.",
     )
     parser.add_argument("paths", nargs="+", type=Path, help="multirun directories (multirun/DATE/TIME) and/or run directories")
-    parser.add_argument("--split", help="split to report (default: the first split of the first finished run)")
+    parser.add_argument("--split", action="append", help="a split to report; repeat for several (default: every split "
+                                                         "a finished run has scored)")
     parser.add_argument("--out", type=Path, help="directory for report.md, report.csv and the PNGs "
                                                  "(default: PATH when one is given, else the current directory)")
     args = parser.parse_args(argv)

@@ -405,8 +405,11 @@ def test_a_joblib_sweep_runs_jobs_in_parallel_with_one_thread_each(trained, tmp_
     sweep = tmp_path / "sweep"
     result = run("seq2seq-train", "-m", *files_overrides(trained["files"]), *[o for o in SMALL_MODEL if not o.startswith("threads=")],
                  "train.max_epochs=1", "model.decoder.cell=gru,lstm", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
-                 f"hydra.sweep.dir={sweep}", cache=trained["cache"])
+                 f"hydra.sweep.dir={sweep}", "+hydra.callbacks.report._target_=seq2seq.reporting.callback.ReportWhenSweepEnds",
+                 cache=trained["cache"])
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "BLEU by source length on 'test'" in result.stdout and "| source words | sentences |" in result.stdout
+    assert (sweep / "report.md").is_file() and (sweep / "bleu_by_length.png").is_file()  # written when the sweep ended
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_rnn_attention", "1_rnn_attention"]
     for job in jobs:

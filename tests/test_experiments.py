@@ -12,18 +12,33 @@ def composed(*overrides: str):
 
 
 @pytest.mark.parametrize(
-    "experiment,data,train,sweep",
+    "experiment,data,budget,sweep",
     [
-        ("context_loss", "probe", 8, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
-        ("context_loss_multi30k", "multi30k", 8, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
-        ("quick", "probe", 2, {"model": "rnn,rnn_attention,transformer"}),
+        ("context_loss", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
+        ("context_loss_30_50", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention", "data.train_max_words": "30,50"}),
+        ("context_loss_multi30k", "multi30k", {"max_epochs": 8}, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
+        ("quick", "probe", {"max_steps": 1500, "max_minutes": 6}, {"model": "rnn,rnn_attention,transformer"}),
     ],
 )
-def test_experiments_pick_data_training_and_the_sweep(experiment, data, train, sweep):
+def test_experiments_pick_data_training_and_the_sweep(experiment, data, budget, sweep):
     config = composed(f"+experiment={experiment}")
     assert config.data.name == data
-    assert config.train.max_epochs == train
+    assert {key: config.train[key] for key in budget} == budget
     assert dict(config.hydra.sweeper.params) == sweep
+
+
+def test_each_corpus_brings_its_training_recipe_and_model_sizes():
+    """train: ${data} and sizes@model: ${data}_${model} in config.yaml: the probe's small, dropout-free models."""
+    probe, multi30k = composed("model=rnn"), composed("model=rnn", "data=multi30k")
+    assert (probe.train.max_steps, probe.train.schedule, probe.model.encoder.hidden_size) == (3000, "constant", 256)
+    assert (multi30k.train.max_steps, multi30k.train.schedule, multi30k.model.encoder.hidden_size) == (None, "noam", 512)
+    assert composed("model=rnn", "train=tiny").train.max_epochs == 2  # an explicit preset still wins
+
+
+def test_the_main_job_and_the_recorded_experiments_report_when_the_sweep_ends():
+    for experiment in ("quick", "context_loss", "context_loss_30_50"):
+        callbacks = composed(f"+experiment={experiment}").hydra.callbacks
+        assert callbacks.report._target_ == "seq2seq.reporting.callback.ReportWhenSweepEnds", experiment
 
 
 def test_an_experiment_still_takes_command_line_overrides():

@@ -311,7 +311,9 @@ def test_lengths_buckets_and_positions(corpus):
             assert meta["distance"] == meta["verb_index"] - meta["subject_index"] >= 1
             assert re.search(rf"\b{meta['main_verb']}\b", tgt)
     train_lengths = [m["length"] for m in corpus.load("train").meta]
-    assert all(sum(low <= n <= high for n in train_lengths) > 150 for low, high in buckets)
+    weights = [1 / 6] * 6  # uniform: the dataclass's default, as before length_weights existed
+    shares = [sum(low <= n <= high for n in train_lengths) / len(train_lengths) for low, high in buckets]
+    assert shares == pytest.approx(weights, abs=0.03)
 
 
 def test_custom_length_range_and_depths_are_respected():
@@ -327,7 +329,7 @@ def test_default_config_spreads_distances_and_loads_from_yaml():
     node = OmegaConf.to_container(OmegaConf.load(yaml).corpus)
     assert node.pop("_target_") == "seq2seq.data.probe.ProbeCorpus"
     corpus = ProbeCorpus(**node)
-    assert corpus.config == ProbeConfig()
+    assert corpus.config == ProbeConfig(length_weights=[0.4, 0.3, 0.1, 0.1, 0.05, 0.05])  # the YAML adds the calibrated mix
     by_distance = corpus.extra_metrics(corpus.load("test"), corpus.load("test").tgt)["verb_accuracy"]["by_distance"]
     assert all(b["count"] >= 40 and b["accuracy"] == 1.0 for b in by_distance), by_distance
 
@@ -357,3 +359,21 @@ def test_extra_metrics_sees_a_missing_main_verb(corpus):
     without_verb = [re.sub(rf"\b{m['main_verb']}\b", "", t) for t, m in zip(test.tgt, test.meta)]
     assert corpus.extra_metrics(test, test.tgt)["verb_accuracy"]["overall"]["accuracy"] == 1.0
     assert corpus.extra_metrics(test, without_verb)["verb_accuracy"]["overall"]["correct"] == 0
+
+
+def test_length_weights_set_the_training_mix_and_stratified_splits_ignore_them():
+    """A short-heavy mix: bucket shares follow the weights (shortest first); evaluation splits stay stratified."""
+    corpus = ProbeCorpus(seed=5, splits={"train": 3000, "test": 300}, min_words=4, max_words=39,
+                         length_weights=[0.7, 0.1], stratified_splits=["test"])  # 0.1 repeats for [20,29], [30,39]
+    buckets = length_buckets(4, 39, 10)
+    shares = [sum(low <= m["length"] <= high for m in corpus.load("train").meta) / 3000 for low, high in buckets]
+    assert shares == pytest.approx([0.7, 0.1, 0.1, 0.1], abs=0.03)
+    assert [sum(low <= m["length"] <= high for m in corpus.load("test").meta) for low, high in buckets] == [75] * 4
+    uniform = ProbeCorpus(seed=5, splits={"train": 3000}, min_words=4, max_words=39, stratified_splits=[])
+    assert uniform.fingerprint() != corpus.fingerprint()
+
+
+@pytest.mark.parametrize("weights", [[], [0.5, -0.1], [0, 0]])
+def test_bad_length_weights_are_named(weights):
+    with pytest.raises(ValueError, match="length_weights"):
+        ProbeCorpus(splits={"train": 10}, max_words=20, length_weights=weights).load("train")

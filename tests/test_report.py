@@ -20,7 +20,7 @@ from matplotlib.image import imread
 from seq2seq.errors import UserError
 from seq2seq.reporting.sweep import (
     aggregate,
-    choose_split,
+    choose_splits,
     collect_runs,
     report_csv,
     unreported_runs,
@@ -37,8 +37,6 @@ FINISHED = [
     ("2_rnn", "rnn", 2, 12.0, 34.0, [16.0, 10.0, 0.0]),
     ("3_rnn_attention", "rnn_attention", 2, 24.0, 44.0, [22.0, 24.0, 20.0]),
 ]
-VERBS = [{"bucket": "0-2", "count": 10, "correct": 9, "accuracy": 0.9},
-         {"bucket": "3+", "count": 10, "correct": 5, "accuracy": 0.5}]
 
 
 def write_run(directory: Path, model: str, seed: int, valid_bleu: list[float]) -> None:
@@ -52,24 +50,23 @@ def write_run(directory: Path, model: str, seed: int, valid_bleu: list[float]) -
     (directory / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
 
 
-def split_result(bleu: float, chrf: float, by_bucket: list[float], verbs: bool) -> dict:
+def split_result(bleu: float, chrf: float, by_bucket: list[float]) -> dict:
     rows = [{"bucket": label, "low": low, "high": high, "count": 10, "bleu": b, "chrf": b + 20,
              "bleu_ci": [b - 1, b + 1], "chrf_ci": [b + 19, b + 21], "midpoint": mid}
             for (label, low, high, mid), b in zip(BUCKETS, by_bucket)]
     result = {"bleu": bleu, "chrf": chrf, "bleu_ci": [bleu - 1, bleu + 1], "sentences": 30, "by_length": rows,
-              "length_sensitivity": {"slope": -0.5, "slope_ci": [-0.7, -0.3]}, "buckets": {"unit": "words"}}
-    if verbs:
-        result["verb_accuracy"] = {"overall": {"count": 20, "correct": 14, "accuracy": 0.7}, "by_distance": VERBS}
+              "length_sensitivity": {"slope": -0.5, "slope_ci": [-0.7, -0.3]}, "buckets": {"unit": "words"},
+              "bootstrap": {"level": 0.95}}
     return result
 
 
-def make_sweep(root: Path, verbs: bool = False) -> Path:
+def make_sweep(root: Path) -> Path:
     """Two models × two seeds, one failed job and one still training: multirun/DATE/TIME."""
     sweep = root / "multirun" / "2024-05-01" / "12-00-00"
     for job, model, seed, bleu, chrf, by_bucket in FINISHED:
         write_run(sweep / job, model, seed, [bleu / 2, bleu])
         results = {"model": model, "data": "files", "training": {"epochs": 2},
-                   "splits": {"test": split_result(bleu, chrf, by_bucket, verbs)}}
+                   "splits": {"test": split_result(bleu, chrf, by_bucket)}}
         (sweep / job / "results.json").write_text(json.dumps(results))
     write_run(sweep / "4_transformer", "transformer", 1, [])
     (sweep / "4_transformer" / "error.txt").write_text("model.d_model=30 is not divisible by model.heads=4 | fix one\n")
@@ -80,15 +77,17 @@ def make_sweep(root: Path, verbs: bool = False) -> Path:
     return sweep
 
 
-def by_key(rows: list[dict]) -> dict[tuple[str, str], dict]:
-    return {(row["model"], row["bucket"]): row for row in rows}
+def by_key(rows: list[dict], measure: str) -> dict[tuple[str, str], dict]:
+    return {(row["model"], row["bucket"]): row for row in rows if row["measure"] == measure}
 
 
 def test_means_and_sample_deviations_per_model_and_bucket(tmp_path):
     runs = collect_runs([make_sweep(tmp_path)])
     assert [r.name for r in runs] == ["0_rnn", "1_rnn_attention", "2_rnn", "3_rnn_attention", "4_transformer", "10_rnn"]
-    rows = by_key(aggregate(runs, choose_split(runs, None)))
-    assert set(rows) == {(m, b) for m in ("rnn", "rnn_attention") for b in ("all", "1-9", "10-19", "20+")}
+    assert choose_splits(runs, None) == ["test"]
+    rows = aggregate(runs, "test")
+    bleu, chrf = by_key(rows, "bleu"), by_key(rows, "chrf")
+    assert set(bleu) == set(chrf) == {(m, b) for m in ("rnn", "rnn_attention") for b in ("all", "1-9", "10-19", "20+")}
     expected = {  # (BLEU mean, BLEU std, chrF mean, chrF std); std of two values a, b is |a - b| / sqrt(2)
         ("rnn", "all"): (11.0, math.sqrt(2), 32.0, math.sqrt(8)),
         ("rnn", "1-9"): (15.0, math.sqrt(2), 35.0, math.sqrt(2)),
@@ -99,20 +98,20 @@ def test_means_and_sample_deviations_per_model_and_bucket(tmp_path):
         ("rnn_attention", "10-19"): (22.0, math.sqrt(8), 42.0, math.sqrt(8)),
         ("rnn_attention", "20+"): (19.0, math.sqrt(2), 39.0, math.sqrt(2)),
     }
-    for key, (bleu, bleu_std, chrf, chrf_std) in expected.items():
-        row = rows[key]
-        assert (row["bleu_mean"], row["chrf_mean"]) == pytest.approx((bleu, chrf)), key
-        assert (row["bleu_std"], row["chrf_std"]) == pytest.approx((bleu_std, chrf_std)), key
-        assert row["seeds"] == 2 and row["ci"] is None
-    assert rows[("rnn", "all")]["runs"] == ["0_rnn", "2_rnn"]  # the unfinished 10_rnn is not averaged in
-    assert rows[("rnn", "20+")]["midpoint"] == 24.0 and rows[("rnn", "20+")]["sentences"] == 10
+    for key, (bleu_mean, bleu_std, chrf_mean, chrf_std) in expected.items():
+        assert (bleu[key]["mean"], chrf[key]["mean"]) == pytest.approx((bleu_mean, chrf_mean)), key
+        assert (bleu[key]["std"], chrf[key]["std"]) == pytest.approx((bleu_std, chrf_std)), key
+        assert bleu[key]["seeds"] == 2 and bleu[key]["ci"] is None
+    assert bleu[("rnn", "all")]["runs"] == ["0_rnn", "2_rnn"]  # the unfinished 10_rnn is not averaged in
+    assert bleu[("rnn", "20+")]["midpoint"] == 24.0 and bleu[("rnn", "20+")]["count"] == 10
+    assert by_key(rows, "bleu_slope")[("rnn", "all")]["mean"] == -0.5
 
 
 def test_one_seed_has_no_deviation_and_keeps_its_bootstrap_interval(tmp_path):
     sweep = make_sweep(tmp_path)
     runs = collect_runs([sweep / "0_rnn"])
-    rows = by_key(aggregate(runs, "test"))
-    assert rows[("rnn", "1-9")]["seeds"] == 1 and rows[("rnn", "1-9")]["bleu_std"] is None
+    rows = by_key(aggregate(runs, "test"), "bleu")
+    assert rows[("rnn", "1-9")]["seeds"] == 1 and rows[("rnn", "1-9")]["std"] is None
     assert rows[("rnn", "1-9")]["ci"] == [13.0, 15.0]  # the band plotted for a single seed
 
 
@@ -127,8 +126,13 @@ def test_failed_and_unfinished_runs_are_listed_with_why(tmp_path):
     assert "6 runs: 4 finished, 1 failed, 1 in progress" in markdown
     assert "| 4_transformer | transformer | failed | model.d_model=30 is not divisible by model.heads=4 \\| fix one |" in markdown
     assert "| 10_rnn | rnn | in progress | last validation: epoch 1, BLEU 3.50 |" in markdown
-    assert "| rnn | 2 | 11.00 ± 1.41 | 32.00 ± 2.83 | 0_rnn (1), 2_rnn (2) |" in markdown
-    assert "| rnn_attention | 20+ | 10 | 2 | 19.00 ± 1.41 | 39.00 ± 1.41 |" in markdown
+    assert "| rnn | 2 | 0_rnn (1), 2_rnn (2) |" in markdown
+    assert "| source words | sentences | `rnn` | `rnn_attention` |" in markdown
+    assert "| **all** | 30 | 11.00 ± 1.41 | 22.00 ± 2.83 |" in markdown  # BLEU, then chrF
+    assert "| **all** | 30 | 32.00 ± 2.83 | 42.00 ± 2.83 |" in markdown
+    assert "| 20+ | 10 | 2.00 ± 2.83 | 19.00 ± 1.41 |" in markdown
+    assert "| slope (BLEU per word) | | -0.50 ± 0.00 | -0.50 ± 0.00 |" in markdown
+    assert "| 0_rnn | rnn | 1 | 10.00 [9.00, 11.00] | 14.00 [13.00, 15.00] | 8.00 [7.00, 9.00] | 4.00 [3.00, 5.00] |" in markdown
 
 
 def test_a_finished_run_without_the_split_is_listed_not_dropped(tmp_path):
@@ -138,22 +142,38 @@ def test_a_finished_run_without_the_split_is_listed_not_dropped(tmp_path):
     results["splits"]["valid"] = results["splits"]["test"]
     results_path.write_text(json.dumps(results))
     runs = collect_runs([sweep])
-    rows = by_key(aggregate(runs, choose_split(runs, "valid")))
+    assert choose_splits(runs, None) == ["test", "valid"] and choose_splits(runs, ["valid"]) == ["valid"]
+    rows = by_key(aggregate(runs, "valid"), "bleu")
     assert {m for m, _ in rows} == {"rnn"} and rows[("rnn", "all")]["seeds"] == 1
     listed = {m["run"]: m["detail"] for m in unreported_runs(runs, "valid")}
     assert "not evaluated on 'valid'" in listed["2_rnn"] and "split=valid" in listed["2_rnn"]
     with pytest.raises(UserError, match="no finished run has split 'dev'.*test, valid"):
-        choose_split(runs, "dev")
+        choose_splits(runs, ["dev"])
+    markdown = write_report([sweep], None, tmp_path / "out")
+    assert "## Split `test`" in markdown and "## Split `valid`" in markdown
+    assert (tmp_path / "out" / "valid_bleu_by_length.png").exists()  # later splits' figures carry the split's name
 
 
-def test_csv_has_one_row_per_model_and_bucket(tmp_path):
+def test_csv_has_one_row_per_measure_bucket_and_model(tmp_path):
     runs = collect_runs([make_sweep(tmp_path)])
     table = list(csv.DictReader(io.StringIO(report_csv(aggregate(runs, "test")))))
-    assert [(r["model"], r["bucket"]) for r in table] == [
-        (m, b) for m in ("rnn", "rnn_attention") for b in ("all", "1-9", "10-19", "20+")]
-    row = next(r for r in table if (r["model"], r["bucket"]) == ("rnn", "20+"))
-    assert float(row["bleu_mean"]) == 2.0 and float(row["bleu_std"]) == pytest.approx(math.sqrt(8))
-    assert row["seeds"] == "2" and row["runs"] == "0_rnn 2_rnn"
+    buckets = [("all", "all"), ("length", "1-9"), ("length", "10-19"), ("length", "20+")]
+    assert [(r["measure"], r["view"], r["bucket"], r["model"]) for r in table] == [
+        (measure, view, bucket, model) for measure in ("bleu", "chrf") for view, bucket in buckets
+        for model in ("rnn", "rnn_attention")] + [("bleu_slope", "all", "all", m) for m in ("rnn", "rnn_attention")]
+    row = next(r for r in table if (r["measure"], r["model"], r["bucket"]) == ("bleu", "rnn", "20+"))
+    assert float(row["mean"]) == 2.0 and float(row["std"]) == pytest.approx(math.sqrt(8))
+    assert row["seeds"] == "2" and row["runs"] == "0_rnn 2_rnn" and row["split"] == "test" and row["ci_low"] == ""
+
+
+def test_runs_csv_keeps_every_seed_with_its_interval(tmp_path):
+    sweep = make_sweep(tmp_path)
+    write_report([sweep], None, sweep)
+    table = list(csv.DictReader(io.StringIO((sweep / "runs.csv").read_text())))
+    row = next(r for r in table if (r["run"], r["measure"], r["bucket"]) == ("2_rnn", "bleu", "10-19"))
+    assert (row["model"], row["seed"], row["count"]) == ("rnn", "2", "10")
+    assert (float(row["value"]), float(row["ci_low"]), float(row["ci_high"])) == (10.0, 9.0, 11.0)
+    assert {r["run"] for r in table} == {"0_rnn", "1_rnn_attention", "2_rnn", "3_rnn_attention"}
 
 
 def assert_png(path: Path) -> None:
@@ -163,18 +183,13 @@ def assert_png(path: Path) -> None:
     assert pixels.shape[:2] == (480, 780) and pixels.std() > 0.05, path  # 6.5 × 4 in at 120 dpi, not blank
 
 
-@pytest.mark.parametrize("verbs", [False, True])
-def test_plots_are_written_and_verb_accuracy_only_when_measured(tmp_path, verbs):
-    sweep = make_sweep(tmp_path, verbs=verbs)
+def test_plots_are_written_and_contrastive_ones_only_when_measured(tmp_path):
+    sweep = make_sweep(tmp_path)
     out = tmp_path / "out"
     markdown = write_report([sweep], None, out)
     for name in ("bleu_by_length.png", "training_curves.png"):
         assert_png(out / name)
-    assert (out / "verb_accuracy.png").exists() == verbs
-    assert ("## Main-verb accuracy" in markdown) == verbs
-    if verbs:
-        assert_png(out / "verb_accuracy.png")
-        assert "| rnn | 3+ | 10 | 2 | 0.500 ± 0.000 |" in markdown
+    assert not (out / "contrastive_accuracy.png").exists() and "Contrastive" not in markdown
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left behind
 
 
@@ -187,11 +202,10 @@ def test_cli_writes_the_report_into_the_sweep(tmp_path):
     result = report_cli(str(sweep), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     markdown = (sweep / "report.md").read_text()
-    assert result.stdout == markdown and markdown.startswith("# Report on split `test`")
-    assert len((sweep / "report.csv").read_text().splitlines()) == 1 + 8
+    assert result.stdout == markdown and markdown.startswith("# Report\n")
+    assert len((sweep / "report.csv").read_text().splitlines()) == 1 + 2 * 8 + 2  # BLEU and chrF, then the slopes
     for name in ("bleu_by_length.png", "training_curves.png"):
         assert_png(sweep / name)
-    assert not (sweep / "verb_accuracy.png").exists()
 
 
 def test_cli_user_errors_are_one_line(tmp_path):
@@ -219,12 +233,34 @@ def test_contrastive_accuracy_is_averaged_over_seeds_tabled_and_plotted(tmp_path
         results = json.loads(path.read_text())
         results["splits"]["test"]["contrastive"] = contrastive_result(attractor)
         path.write_text(json.dumps(results))
-    markdown = write_report([sweep], "test", tmp_path / "out")
-    rows = {(r["model"], r["view"], r["bucket"]): r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "contrastive.csv").read_text()))}
-    assert float(rows[("rnn", "distance", "0-4")]["accuracy_mean"]) == pytest.approx(0.95)
-    assert float(rows[("rnn", "distance", "0-4")]["accuracy_std"]) == pytest.approx(math.sqrt(0.005))
-    assert float(rows[("rnn", "all", "all")]["accuracy_mean"]) == pytest.approx(0.75)
-    assert rows[("rnn", "distance", "5-9")]["seeds"] == "2" and rows[("rnn", "distance", "5-9")]["sentences"] == "20"
+    markdown = write_report([sweep], ["test"], tmp_path / "out")
+    rows = {(r["model"], r["view"], r["bucket"]): r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "report.csv").read_text()))
+            if r["measure"] == "contrastive_attractor"}
+    assert float(rows[("rnn", "distance", "0-4")]["mean"]) == pytest.approx(0.95)
+    assert float(rows[("rnn", "distance", "0-4")]["std"]) == pytest.approx(math.sqrt(0.005))
+    assert float(rows[("rnn", "all", "all")]["mean"]) == pytest.approx(0.75)
+    assert rows[("rnn", "distance", "5-9")]["seeds"] == "2" and rows[("rnn", "distance", "5-9")]["count"] == "20"
     assert not any(model == "rnn_attention" for model, _, _ in rows)  # it did not measure the test
-    assert "| rnn | attractor | distance | 0-4 | 20 | 2 | 0.950 ± 0.071 |" in markdown
-    assert (tmp_path / "out" / "contrastive_accuracy.png").read_bytes().startswith(PNG_MAGIC)
+    assert "r = 0.30" in markdown
+    assert "| subject–verb distance | pairs | `rnn` |" in markdown and "| 0-4 | 20 | 95.0 ± 7.1 |" in markdown
+    assert "| 0_rnn | rnn | 1 | 75.0 [40.0, 90.0] | 90.0 [80.0, 100.0] | 60.0 [50.0, 70.0] |" in markdown
+    assert_png(tmp_path / "out" / "contrastive_accuracy.png")
+
+
+def test_grid_cells_get_a_panel_per_length(tmp_path):
+    sweep = make_sweep(tmp_path)
+    cells = [("L10-19 D1-4", 0.9), ("L10-19 D5-9", 0.7), ("L20-29 D1-4", 0.8), ("L20-29 D5-9", None)]
+    for job in ("0_rnn", "1_rnn_attention"):
+        path = sweep / job / "results.json"
+        results = json.loads(path.read_text())
+        grid = contrastive_result([0.9, 0.7])
+        grid["kinds"]["attractor"]["by_cell"] = [
+            {"bucket": label, "count": 0 if a is None else 10, "correct": 0, "accuracy": a, "ci": None if a is None else [a - 0.1, a]}
+            for label, a in cells]
+        results["splits"]["grid"] = {"contrastive": grid}
+        path.write_text(json.dumps(results))
+    markdown = write_report([sweep], ["grid"], tmp_path / "out")
+    assert "| cell (length × distance) | pairs | `rnn` | `rnn_attention` |" in markdown
+    assert "| L20-29 D5-9 | 0 | - | - |" in markdown  # an empty cell is listed, not dropped
+    figure = tmp_path / "out" / "contrastive_by_cell.png"
+    assert figure.read_bytes()[:8] == PNG_MAGIC and imread(figure).shape[1] > imread(tmp_path / "out" / "contrastive_accuracy.png").shape[1]

@@ -8,6 +8,7 @@ bucket are drawn in the manner of Bahdanau et al. (2014, Fig. 2). Every PNG is w
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -52,26 +53,29 @@ def save_figure(figure: Any, path: Path) -> None:
         plt.close(figure)
 
 
-def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str, ylabel: str, title: str,
+def _band(points: list[dict[str, Any]]) -> tuple[list[float], list[float]] | None:
+    """±1 std over seeds, else a single seed's bootstrap CI, else nothing."""
+    if all(p["std"] is not None for p in points):
+        return [p["mean"] - p["std"] for p in points], [p["mean"] + p["std"] for p in points]
+    if all(p["ci"] is not None for p in points):
+        return [p["ci"][0] for p in points], [p["ci"][1] for p in points]
+    return None
+
+
+def plot_by_bucket(rows: list[dict[str, Any]], path: Path, xlabel: str, ylabel: str, title: str,
                    chance: float | None = None) -> None:
     """Mean per bucket per model, with a ±1 std band over seeds (or a single seed's bootstrap CI in `ci`)."""
-    rows = [r for r in rows if r["bucket"] != "all" and r[f"{key}_mean"] is not None]
+    rows = [r for r in rows if r["bucket"] != "all" and r["mean"] is not None]
     labels = list(dict.fromkeys(r["bucket"] for r in rows))
     by_midpoint = all(r["midpoint"] is not None for r in rows)
     figure, axes = plt.subplots(figsize=(6.5, 4.0))
     for model in dict.fromkeys(r["model"] for r in rows):
         points = [r for r in rows if r["model"] == model]
         x = [p["midpoint"] if by_midpoint else labels.index(p["bucket"]) for p in points]
-        mean = [p[f"{key}_mean"] for p in points]
         seeds = max(p["seeds"] for p in points)
-        line, = axes.plot(x, mean, marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
-        if all(p[f"{key}_std"] is not None for p in points):
-            low, high = [m - p[f"{key}_std"] for m, p in zip(mean, points)], [m + p[f"{key}_std"] for m, p in zip(mean, points)]
-        elif all(p["ci"] is not None for p in points):
-            low, high = [p["ci"][0] for p in points], [p["ci"][1] for p in points]
-        else:
-            continue
-        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        line, = axes.plot(x, [p["mean"] for p in points], marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
+        if (band := _band(points)) is not None:
+            axes.fill_between(x, *band, color=line.get_color(), alpha=0.2, linewidth=0)
     if chance is not None:
         axes.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
     if not by_midpoint:
@@ -81,6 +85,33 @@ def plot_by_bucket(rows: list[dict[str, Any]], key: str, path: Path, xlabel: str
     axes.set_title(title, fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_cells(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Grid-split accuracy: one panel per length band, distance across, one line per model, chance at 0.5.
+
+    Cells are labelled "L<length> D<distance>"; empty cells (no pairs) leave a gap in the line.
+    """
+    cells = [(r, re.fullmatch(r"L(\S+) D(\S+)", r["bucket"])) for r in rows]
+    cells = [(r, m.group(1), m.group(2)) for r, m in cells if m is not None]
+    lengths = list(dict.fromkeys(length for _, length, _ in cells))
+    distances = list(dict.fromkeys(distance for _, _, distance in cells))
+    figure, panels = plt.subplots(1, len(lengths), figsize=(3.2 * len(lengths) + 0.5, 3.6), sharey=True, squeeze=False)
+    for panel, length in zip(panels[0], lengths):
+        for number, model in enumerate(dict.fromkeys(r["model"] for r, _, _ in cells)):
+            points = {distance: r for r, l, distance in cells if l == length and r["model"] == model}
+            mean = [points[d]["mean"] if d in points and points[d]["mean"] is not None else float("nan") for d in distances]
+            panel.plot(range(len(distances)), mean, marker="o", color=f"C{number}", label=model)
+        panel.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+        panel.set_xticks(range(len(distances)), distances)
+        panel.set_title(f"{length} source words", fontsize=9)
+        panel.set_xlabel("subject–verb distance")
+        panel.grid(alpha=0.3)
+    panels[0][0].set_ylabel("contrastive accuracy (chance 0.5)")
+    panels[0][0].legend(fontsize=7)
+    figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     save_figure(figure, path)
 

@@ -1,9 +1,10 @@
-"""One report over a sweep: every model's BLEU and chrF by source length, averaged over seeds.
+"""One report over a sweep: every model's scores by source length (and, on the probe, by distance), averaged over seeds.
 
 A single training run says little about a model: seeds move BLEU by a point or more. So runs are
-grouped by model and each (model, length bucket) gets the mean and the sample standard deviation
-over seeds, plotted as BLEU against sentence length in the manner of Bahdanau et al. (2014, Fig. 2).
-Failed and unfinished runs are listed, never dropped, so a gap in the sweep is visible.
+grouped by model and each (split, measure, bucket) gets the mean and the sample standard deviation
+over seeds, plotted as BLEU against sentence length in the manner of Bahdanau et al. (2014, Fig. 2);
+every seed's own score and bootstrap interval is kept beside them (runs.csv). Failed and unfinished
+runs are listed, never dropped, so a gap in the sweep is visible.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from omegaconf import OmegaConf
 
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
-from seq2seq.reporting.plots import plot_by_bucket, plot_training_curves
+from seq2seq.reporting.plots import plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "chrf")
+CONTRASTIVE_VIEWS = ("distance", "length", "cell")
 
 
 @dataclass
@@ -88,16 +90,17 @@ def collect_runs(paths: list[Path]) -> list[Run]:
     return [load_run(d, n) for d, n in zip(directories, names)]
 
 
-def choose_split(runs: list[Run], split: str | None) -> str | None:
-    """The requested split, or the first split of the first finished run (None when none finished)."""
+def choose_splits(runs: list[Run], splits: list[str] | None) -> list[str]:
+    """The requested splits, or every split a finished run has scored, in the order runs plan them."""
     finished = [r for r in runs if r.status == "finished"]
-    available = list(dict.fromkeys(s for r in finished for s in r.results.planned_splits))
-    if split is None:
-        return next(iter(finished[0].results.planned_splits), None) if finished else None
-    if split not in available:
-        raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
-                        "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
-    return split
+    available = list(dict.fromkeys(s for r in finished for s in [*r.results.planned_splits, *r.results.splits]))
+    if splits is None:
+        return [s for s in available if any(s in r.results.splits for r in finished)]
+    for split in splits:
+        if split not in available:
+            raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
+                            "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
+    return list(dict.fromkeys(splits))
 
 
 def mean_std(values: list[float]) -> tuple[float | None, float | None]:
@@ -107,27 +110,33 @@ def mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def _summarise(model: str, bucket: str, runs: list[Run], entries: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
-    row: dict[str, Any] = {"model": model, "bucket": bucket, "runs": [r.name for r in runs]}
-    for key in keys:
-        values = [e[key] for e in entries if e.get(key) is not None]
-        row[f"{key}_mean"], row[f"{key}_std"] = mean_std(values)
-    row["seeds"] = sum(e.get(keys[0]) is not None for e in entries)  # runs with a score here (empty buckets have none)
-    counts = {e.get("count", e.get("sentences")) for e in entries}
-    row["sentences"] = counts.pop() if len(counts) == 1 else None  # seeds of one model share the data
-    midpoints = [e["midpoint"] for e in entries if e.get("midpoint") is not None]
-    row["midpoint"] = statistics.fmean(midpoints) if midpoints else None
-    row["ci"] = entries[0].get("bleu_ci") if len(entries) == 1 else None  # the band for a single seed
-    return row
+def _score(measure: str, view: str, bucket: str, value: float | None, count: int | None,
+           ci: list[float] | None = None, midpoint: float | None = None) -> dict[str, Any]:
+    return {"measure": measure, "view": view, "bucket": bucket, "value": value, "count": count, "ci": ci,
+            "midpoint": midpoint}
 
 
-def _by_bucket(sections: list[list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Entries of several runs' bucket lists, matched by bucket label (first run's order first)."""
-    buckets: dict[str, list[dict[str, Any]]] = {}
-    for section in sections:
-        for entry in section:
-            buckets.setdefault(entry["bucket"], []).append(entry)
-    return buckets
+def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One split of one run as flat scores (measure, view, bucket): what the report averages over seeds.
+
+    BLEU and chrF overall and by source length, the BLEU-per-word slope, and the contrastive verb test
+    per kind (`contrastive_attractor`, ...) overall and by distance, length and grid cell.
+    """
+    scores = []
+    for metric in METRICS:
+        scores.append(_score(metric, "all", "all", result.get(metric), result.get("sentences"), result.get(f"{metric}_ci")))
+        scores += [_score(metric, "length", row["bucket"], row.get(metric), row.get("count"), row.get(f"{metric}_ci"),
+                          row.get("midpoint")) for row in result.get("by_length", [])]
+    slope = result.get("length_sensitivity") or {}
+    if slope.get("slope") is not None:
+        scores.append(_score("bleu_slope", "all", "all", slope["slope"], result.get("sentences"), slope.get("slope_ci")))
+    for kind, table in result.get("contrastive", {}).get("kinds", {}).items():
+        scores.append(_score(f"contrastive_{kind}", "all", "all", table["overall"]["accuracy"],
+                             table["overall"]["count"], table["overall"].get("ci")))
+        for view in CONTRASTIVE_VIEWS:
+            scores += [_score(f"contrastive_{kind}", view, row["bucket"], row["accuracy"], row["count"], row.get("ci"))
+                       for row in table.get(f"by_{view}", [])]
+    return scores
 
 
 def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
@@ -138,49 +147,35 @@ def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
     return groups
 
 
+def per_run_scores(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """Every finished run's scores on `split`, each tagged with the run, its model and seed (runs.csv)."""
+    return [{**score, "split": split, "model": model, "run": run.name, "seed": run.seed}
+            for model, members in group_by_model(runs, split).items()
+            for run in members for score in run_scores(run.results.splits[split])]
+
+
 def aggregate(runs: list[Run], split: str) -> list[dict[str, Any]]:
-    """One row per (model, bucket), "all" first: seeds, sentences and the mean/std of BLEU and chrF."""
-    rows = []
-    for model, members in group_by_model(runs, split).items():
-        results = [r.results.splits[split] for r in members]
-        rows.append(_summarise(model, "all", members, results, METRICS))
-        for bucket, entries in _by_bucket([result["by_length"] for result in results]).items():
-            rows.append(_summarise(model, bucket, members, entries, METRICS))
-    return rows
+    """One row per (measure, view, bucket, model): mean and sample std over the model's seeds.
 
-
-def aggregate_verbs(runs: list[Run], split: str) -> list[dict[str, Any]]:
-    """Main-verb accuracy per (model, subject–verb distance bucket), over the runs that measured it."""
-    rows = []
-    for model, members in group_by_model(runs, split).items():
-        verbs = [r.results.splits[split]["verb_accuracy"] for r in members if "verb_accuracy" in r.results.splits[split]]
-        measured = [r for r in members if "verb_accuracy" in r.results.splits[split]]
-        for bucket, entries in _by_bucket([v["by_distance"] for v in verbs]).items():
-            rows.append(_summarise(model, bucket, measured, entries, ("accuracy",)))
-    return rows
-
-
-def aggregate_contrastive(runs: list[Run], split: str) -> list[dict[str, Any]]:
-    """Contrastive verb accuracy per (model, kind, view, bucket), "all" first, over the runs that measured it.
-
-    Views are `distance` (subject–verb), `length` (source words) and, on the grid split, `cell` (length ×
-    distance); a single seed keeps its bootstrap interval.
+    `seeds` counts runs with a score there (an empty bucket has none); a single seed keeps its
+    bootstrap interval in `ci`. Rows keep the order of the first run's scores, models in run order.
     """
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for score in per_run_scores(runs, split):
+        groups.setdefault((score["measure"], score["view"], score["bucket"], score["model"]), []).append(score)
     rows = []
-    for model, members in group_by_model(runs, split).items():
-        measured = [r for r in members if "contrastive" in r.results.splits[split]]
-        tests = [r.results.splits[split]["contrastive"]["kinds"] for r in measured]
-        for kind in dict.fromkeys(k for test in tests for k in test):
-            tables = [test[kind] for test in tests if kind in test]
-            sections = [("all", "all", [table["overall"] for table in tables])]
-            for view in ("distance", "length", "cell"):
-                sections += [(view, bucket, entries) for bucket, entries in
-                             _by_bucket([table[f"by_{view}"] for table in tables if f"by_{view}" in table]).items()]
-            for view, bucket, entries in sections:
-                row = _summarise(model, bucket, measured, entries, ("accuracy",))
-                row.update(kind=kind, view=view, ci=entries[0].get("ci") if len(entries) == 1 else None)
-                rows.append(row)
-    return rows
+    for (measure, view, bucket, model), scores in groups.items():
+        mean, std = mean_std([s["value"] for s in scores if s["value"] is not None])
+        counts = {s["count"] for s in scores}
+        midpoints = [s["midpoint"] for s in scores if s["midpoint"] is not None]
+        rows.append({"split": split, "measure": measure, "view": view, "bucket": bucket, "model": model,
+                     "seeds": sum(s["value"] is not None for s in scores),
+                     "count": counts.pop() if len(counts) == 1 else None,  # seeds of one model share the data
+                     "midpoint": statistics.fmean(midpoints) if midpoints else None, "mean": mean, "std": std,
+                     "ci": scores[0]["ci"] if len(scores) == 1 else None, "runs": [s["run"] for s in scores]})
+    places = {key: n for n, key in enumerate(dict.fromkeys(key[:3] for key in groups))}
+    models = list(dict.fromkeys(key[3] for key in groups))
+    return sorted(rows, key=lambda r: (places[r["measure"], r["view"], r["bucket"]], models.index(r["model"])))
 
 
 def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
@@ -207,116 +202,216 @@ def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
     return listed
 
 
-def _cell(mean: float | None, std: float | None, digits: int = 2) -> str:
-    if mean is None:
+def _cell(row: dict[str, Any] | None, scale: float = 1.0, digits: int = 2) -> str:
+    """mean ± sd over seeds; a single seed shows its bootstrap interval instead; "-" where nothing was scored."""
+    if row is None or row["mean"] is None:
         return "-"
-    return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
+    text = f"{scale * row['mean']:.{digits}f}"
+    if row["std"] is not None:
+        return f"{text} ± {scale * row['std']:.{digits}f}"
+    if row["ci"] is not None:
+        return f"{text} [{scale * row['ci'][0]:.{digits}f}, {scale * row['ci'][1]:.{digits}f}]"
+    return text
 
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def report_markdown(split: str | None, runs: list[Run], rows: list[dict[str, Any]], verbs: list[dict[str, Any]],
-                    figures: list[str], contrastive: list[dict[str, Any]] | None = None) -> str:
+VIEW_TITLES = {"length": "source words", "distance": "subject–verb distance", "cell": "cell (length × distance)"}
+
+
+def shown_as(measure: str) -> tuple[float, int]:
+    """(scale, digits) a measure is printed with: accuracies in percent with one decimal, scores with two."""
+    return (100.0, 1) if measure.startswith("contrastive_") else (1.0, 2)
+
+
+def wide_table(rows: list[dict[str, Any]], measure: str, view: str, with_all: bool = True) -> list[str]:
+    """Models side by side, one line per bucket (the overall score first): the shape a reader compares."""
+    scale, digits = shown_as(measure)
+    chosen = [r for r in rows if r["measure"] == measure and (r["view"] == view or (with_all and r["view"] == "all"))]
+    models = list(dict.fromkeys(r["model"] for r in chosen))
+    cells = {(r["bucket"], r["model"]): r for r in chosen}
+    count_title = "sentences" if measure in METRICS else "pairs"
+    lines = [f"| {VIEW_TITLES[view]} | {count_title} | " + " | ".join(f"`{m}`" for m in models) + " |",
+             "|---|--:|" + "--:|" * len(models)]
+    for bucket in dict.fromkeys(r["bucket"] for r in chosen):
+        counts = {cells[bucket, m]["count"] for m in models if (bucket, m) in cells} - {None}
+        count = str(counts.pop()) if len(counts) == 1 else "-"
+        lines.append(f"| {'**all**' if bucket == 'all' else bucket} | {count} | "
+                     + " | ".join(_cell(cells.get((bucket, m)), scale, digits) for m in models) + " |")
+    return lines
+
+
+def per_seed_table(scores: list[dict[str, Any]], measure: str, view: str) -> list[str]:
+    """One line per run, buckets across: each seed's score with its bootstrap interval."""
+    scale, digits = shown_as(measure)
+    chosen = [s for s in scores if s["measure"] == measure and s["view"] in (view, "all")]
+    buckets = list(dict.fromkeys(s["bucket"] for s in chosen))
+    by_run: dict[str, dict[str, dict[str, Any]]] = {}
+    for score in chosen:
+        by_run.setdefault(score["run"], {})[score["bucket"]] = score
+    lines = ["| run | model | seed | " + " | ".join(buckets) + " |", "|---|---|--:|" + "--:|" * len(buckets)]
+    for run, row in by_run.items():
+        first = next(iter(row.values()))
+        values = [_cell({"mean": row[b]["value"], "std": None, "ci": row[b]["ci"]} if b in row else None, scale, digits)
+                  for b in buckets]
+        lines.append(f"| {_escape(run)} | {first['model']} | {first['seed']} | " + " | ".join(values) + " |")
+    return lines
+
+
+def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
+    """One split's section: BLEU and chrF by length, the contrastive test by each view, then every seed."""
+    lines = [f"## Split `{split}`", ""]
+    tests = [r.results.splits[split]["contrastive"] for r in runs
+             if r.status == "finished" and "contrastive" in r.results.splits.get(split, {})]
+    if tests and tests[0].get("length_distance_r") is not None:
+        lines += [f"Source length and subject–verb distance correlate at r = {tests[0]['length_distance_r']:.2f} "
+                  "over this split's contrastive pairs.", ""]
+    for metric, title in (("bleu", "BLEU"), ("chrf", "chrF")):
+        if any(r["measure"] == metric for r in rows):
+            lines += [f"### {title} by source length", ""] + wide_table(rows, metric, "length")
+            if metric == "bleu":
+                slopes = [r for r in rows if r["measure"] == "bleu_slope"]
+                lines += ["| slope (BLEU per word) | | " + " | ".join(_cell(r) for r in slopes) + " |"] if slopes else []
+            lines.append("")
+    kinds = list(dict.fromkeys(r["measure"] for r in rows if r["measure"].startswith("contrastive_")))
+    for measure in kinds:
+        kind = measure.removeprefix("contrastive_")
+        lines += [f"### Contrastive verb test: `{kind}` (accuracy %, chance 50)", "",
+                  "The model scores the reference against a copy whose main verb is swapped for "
+                  + ("a verb of a relative clause of the same sentence" if kind == "attractor" else "a random verb")
+                  + ", under teacher forcing; accuracy is the share of pairs where the reference wins.", ""]
+        for view in CONTRASTIVE_VIEWS:
+            if any(r["measure"] == measure and r["view"] == view for r in rows):
+                lines += wide_table(rows, measure, view, with_all=view == "distance") + [""]
+    if scores:
+        level = next((r.results.splits[split].get("bootstrap", {}).get("level") for r in runs
+                      if r.status == "finished" and split in r.results.splits), None)
+        interval = "bootstrap intervals" if level is None else f"{level:.0%} bootstrap intervals"
+        lines += [f"### Every seed, with {interval}", "", "BLEU by source length:", ""]
+        lines += per_seed_table(scores, "bleu", "length") + [""]
+        for measure in kinds:
+            lines += [f"Contrastive `{measure.removeprefix('contrastive_')}` accuracy % by subject–verb distance:", ""]
+            lines += per_seed_table(scores, measure, "distance") + [""]
+    return lines
+
+
+def report_markdown(splits: list[str], runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]],
+                    figures: list[str]) -> str:
     finished = sum(r.status == "finished" for r in runs)
     failed, running = (sum(r.status == s for r in runs) for s in ("failed", "running"))
-    lines = [f"# Report on split `{split}`" if split else "# Report: no finished runs yet", "",
+    lines = ["# Report" if splits else "# Report: no finished runs yet", "",
              (f"{len(runs)} runs: {finished} finished, {failed} failed, {running} in progress. "
-              "Scores are the mean ± sample standard deviation over a model's seeds (one seed: no deviation)."), ""]
-    if rows:
-        lines += ["| model | seeds | BLEU | chrF | runs (seed) |", "|---|--:|--:|--:|---|"]
-        seeds = {r.name: r.seed for r in runs}
-        for row in (r for r in rows if r["bucket"] == "all"):
-            names = ", ".join(f"{n} ({seeds[n]})" for n in row["runs"])
-            lines.append(f"| {row['model']} | {row['seeds']} | {_cell(row['bleu_mean'], row['bleu_std'])} | "
-                         f"{_cell(row['chrf_mean'], row['chrf_std'])} | {_escape(names)} |")
-            repeated = len(row["runs"]) - len({seeds[n] for n in row["runs"]})
-            if repeated:
-                lines.append(f"| ↳ note | | | | {repeated} run(s) repeat a seed: their spread is not seed variance |")
-        lines += ["", "## By source length", "", "| model | bucket | sentences | seeds | BLEU | chrF |",
-                  "|---|---|--:|--:|--:|--:|"]
-        for row in (r for r in rows if r["bucket"] != "all"):
-            sentences = "-" if row["sentences"] is None else str(row["sentences"])
-            lines.append(f"| {row['model']} | {row['bucket']} | {sentences} | {row['seeds']} | "
-                         f"{_cell(row['bleu_mean'], row['bleu_std'])} | {_cell(row['chrf_mean'], row['chrf_std'])} |")
-    if verbs:
-        lines += ["", "## Main-verb accuracy by subject–verb distance", "", "| model | distance | items | seeds | accuracy |",
-                  "|---|---|--:|--:|--:|"]
-        for row in verbs:
-            items = "-" if row["sentences"] is None else str(row["sentences"])
-            lines.append(f"| {row['model']} | {row['bucket']} | {items} | {row['seeds']} | "
-                         f"{_cell(row['accuracy_mean'], row['accuracy_std'], 3)} |")
-    if contrastive:
-        lines += ["", "## Contrastive verb test (chance 50%)", "",
-                  "The model prefers the reference over a copy whose main verb is swapped for a relative-clause verb "
-                  "(attractor) or a random verb (random), under teacher forcing.", "",
-                  "| model | kind | by | bucket | pairs | seeds | accuracy |", "|---|---|---|---|--:|--:|--:|"]
-        for row in contrastive:
-            pairs = "-" if row["sentences"] is None else str(row["sentences"])
-            lines.append(f"| {row['model']} | {row['kind']} | {row['view']} | {row['bucket']} | {pairs} | {row['seeds']} | "
-                         f"{_cell(row['accuracy_mean'], row['accuracy_std'], 3)} |")
-    missing = unreported_runs(runs, split)
+              "Scores are the mean ± sample standard deviation over a model's seeds; a model with a single seed "
+              "shows its bootstrap interval in brackets instead."), ""]
+    seeds = {r.name: r.seed for r in runs}
+    if splits:
+        lines += ["| model | seeds | runs (seed) |", "|---|--:|---|"]
+        for model, members in group_by_model(runs, splits[0]).items():
+            names = ", ".join(f"{r.name} ({r.seed})" for r in members)
+            repeated = len(members) - len({seeds[r.name] for r in members})
+            note = f"; {repeated} run(s) repeat a seed: their spread is not seed variance" if repeated else ""
+            lines.append(f"| {model} | {len(members)} | {_escape(names + note)} |")
+        lines.append("")
+    for split in splits:
+        lines += split_markdown(split, runs, [r for r in rows if r["split"] == split],
+                                [s for s in scores if s["split"] == split])
+    missing = [m for split in splits or [None] for m in unreported_runs(runs, split)]
+    missing = list({(m["run"], m["detail"]): m for m in missing}.values())
     if missing:
-        lines += ["", "## Runs not in the tables", "", "| run | model | status | detail |", "|---|---|---|---|"]
+        lines += ["## Runs not in the tables", "", "| run | model | status | detail |", "|---|---|---|---|"]
         lines += [f"| {_escape(m['run'])} | {m['model']} | {m['status']} | {_escape(m['detail'])} |" for m in missing]
+        lines.append("")
     if figures:
-        lines += ["", "Figures: " + ", ".join(f"`{name}`" for name in figures)]
-    return "\n".join(lines) + "\n"
+        lines += ["Figures: " + ", ".join(f"`{name}`" for name in figures)]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _ci_columns(row: dict[str, Any]) -> dict[str, Any]:
+    low, high = row["ci"] if row.get("ci") else (None, None)
+    return {"ci_low": low, "ci_high": high, **({"runs": " ".join(row["runs"])} if "runs" in row else {})}
 
 
 def report_csv(rows: list[dict[str, Any]]) -> str:
-    """One row per (model, bucket), the bucket "all" included."""
-    return _table_csv(rows, ["model", "bucket", "seeds", "sentences", "midpoint", "bleu_mean", "bleu_std",
-                             "chrf_mean", "chrf_std", "runs"])
+    """report.csv: one row per (split, measure, view, bucket, model), mean and std over seeds."""
+    return _table_csv([{**r, **_ci_columns(r)} for r in rows],
+                      ["split", "measure", "view", "bucket", "model", "seeds", "count", "midpoint", "mean", "std",
+                       "ci_low", "ci_high", "runs"])
 
 
-def contrastive_csv(rows: list[dict[str, Any]]) -> str:
-    """One row per (model, kind, view, bucket), the bucket "all" included."""
-    return _table_csv(rows, ["model", "kind", "view", "bucket", "seeds", "sentences", "accuracy_mean", "accuracy_std",
-                             "runs"])
+def read_report_csv(path: Path) -> list[dict[str, Any]]:
+    """report.csv back into the rows `wide_table` prints, so a table quoted elsewhere can be checked against it."""
+    def number(text: str) -> float | None:
+        return None if text == "" else float(text)
+
+    rows = []
+    with open(path, encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            ci = None if row["ci_low"] == "" else [float(row["ci_low"]), float(row["ci_high"])]
+            rows.append({**row, "seeds": int(row["seeds"]), "count": None if row["count"] == "" else int(row["count"]),
+                         "midpoint": number(row["midpoint"]), "mean": number(row["mean"]), "std": number(row["std"]),
+                         "ci": ci, "runs": row["runs"].split()})
+    return rows
+
+
+def runs_csv(scores: list[dict[str, Any]]) -> str:
+    """runs.csv: every run's own scores with their bootstrap intervals."""
+    return _table_csv([{**s, **_ci_columns(s)} for s in scores],
+                      ["split", "measure", "view", "bucket", "model", "run", "seed", "count", "value", "ci_low", "ci_high"])
 
 
 def _table_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "runs": " ".join(row["runs"])})
+    writer.writerows(rows)
     return stream.getvalue()
 
 
-def write_report(paths: list[Path], split: str | None, out: Path) -> str:
-    """Collect the runs under `paths`, write report.md, report.csv and the figures into `out`; returns the Markdown."""
-    runs = collect_runs(paths)
-    split = choose_split(runs, split)
-    rows = aggregate(runs, split) if split else []
-    verbs = aggregate_verbs(runs, split) if split else []
+def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, prefix: str) -> list[str]:
+    """The split's PNGs: BLEU by length, contrastive accuracy by distance and, on a grid, by cell."""
     figures = []
-    if rows:
+    bleu = [r for r in rows if r["measure"] == "bleu" and r["view"] == "length"]
+    if bleu:
+        plot_by_bucket(bleu, out / f"{prefix}bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
+                       f"BLEU by source length on '{split}': mean ± 1 sd over seeds (one seed: its bootstrap CI)")
+        figures.append(f"{prefix}bleu_by_length.png")
+    attractor = [r for r in rows if r["measure"] == "contrastive_attractor" and r["view"] == "distance"]
+    if attractor:
+        plot_by_bucket(attractor, out / f"{prefix}contrastive_accuracy.png", "subject–verb distance",
+                       "contrastive accuracy (attractor)", f"Contrastive verb test on '{split}': mean ± 1 sd over seeds\n"
+                       "(one seed: its bootstrap CI)", chance=0.5)
+        figures.append(f"{prefix}contrastive_accuracy.png")
+    cells = [r for r in rows if r["measure"] == "contrastive_attractor" and r["view"] == "cell"]
+    if cells:
+        plot_cells(cells, out / f"{prefix}contrastive_by_cell.png",
+                   f"Contrastive verb test (attractor) on '{split}': distance at fixed length")
+        figures.append(f"{prefix}contrastive_by_cell.png")
+    return figures
+
+
+def write_report(paths: list[Path], splits: list[str] | None, out: Path) -> str:
+    """Collect the runs under `paths`; write report.md, report.csv, runs.csv and the figures into `out`.
+
+    Every split is reported (`splits` chooses some); the first split's figures keep plain names, later
+    ones are prefixed with the split's name. Returns the Markdown.
+    """
+    runs = collect_runs(paths)
+    splits = choose_splits(runs, splits)
+    rows = [row for split in splits for row in aggregate(runs, split)]
+    scores = [score for split in splits for score in per_run_scores(runs, split)]
+    figures = []
+    for number, split in enumerate(splits):
         unit = next(r.results.splits[split] for r in runs if r.status == "finished" and split in r.results.splits)
         unit = unit.get("buckets", {}).get("unit", "words")
-        plot_by_bucket(rows, "bleu", out / "bleu_by_length.png", f"source sentence length in {unit}", "BLEU",
-                       f"BLEU by source length on '{split}': mean ± 1 sd over seeds "
-                       "(one seed: its bootstrap CI)")
-        figures.append("bleu_by_length.png")
+        figures += split_figures(split, [r for r in rows if r["split"] == split], unit, out,
+                                 "" if number == 0 else f"{split}_")
     if any(r.valid for r in runs):
         plot_training_curves(runs, out / "training_curves.png")
         figures.append("training_curves.png")
-    if verbs:
-        verb_rows = [{**r, "ci": None} for r in verbs]
-        plot_by_bucket(verb_rows, "accuracy", out / "verb_accuracy.png", "subject–verb distance", "main-verb accuracy",
-                       f"Main-verb accuracy on '{split}': mean ± 1 sd over seeds")
-        figures.append("verb_accuracy.png")
-    contrastive = aggregate_contrastive(runs, split) if split else []
-    if contrastive:
-        attractor = [r for r in contrastive if r["kind"] == "attractor" and r["view"] == "distance"]
-        plot_by_bucket(attractor, "accuracy", out / "contrastive_accuracy.png", "subject–verb distance",
-                       "contrastive accuracy (attractor)", f"Contrastive verb test on '{split}': mean ± 1 sd over seeds\n"
-                       "(one seed: its bootstrap CI)", chance=0.5)
-        figures.append("contrastive_accuracy.png")
-        write_text(out / "contrastive.csv", contrastive_csv(contrastive))
-    markdown = report_markdown(split, runs, rows, verbs, figures, contrastive)
+    markdown = report_markdown(splits, runs, rows, scores, figures)
     write_text(out / "report.md", markdown)
     write_text(out / "report.csv", report_csv(rows))
+    write_text(out / "runs.csv", runs_csv(scores))
     return markdown

@@ -42,11 +42,14 @@ GRID_ATTEMPTS_PER_PAIR = 300  # a cell the grammar cannot fill gives up after th
 @dataclass
 class ProbeConfig:
     seed: int = 1234
-    splits: dict[str, int] = field(default_factory=lambda: {"train": 12000, "valid": 500, "test": 1200})
+    splits: dict[str, int] = field(default_factory=lambda: {"train": 60000, "valid": 300, "test": 1200})
     min_words: int = 4
     max_words: int = 60
     depth_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.2, 0.15, 0.15, 0.1, 0.1])
     length_bucket_width: int = 10
+    # P(length bucket) in non-stratified splits, see bucket_weights; None: uniform, as runs made before the key
+    # existed (conf/data/probe.yaml sets the calibrated short-heavy mix)
+    length_weights: list[float] | None = None
     stratified_splits: list[str] = field(default_factory=lambda: ["valid", "test"])
     distance_edges: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30, 40, 60])
     grid_lengths: list[list[int]] = field(default_factory=lambda: [[10, 19], [20, 29], [30, 39]])
@@ -64,6 +67,11 @@ class ProbeConfig:
             raise ValueError(f"probe corpus: splits must map names to pair counts >= 0, got {self.splits}")
         if self.length_bucket_width < 1:
             raise ValueError(f"probe corpus: length_bucket_width must be >= 1, got {self.length_bucket_width}")
+        if self.length_weights is not None and (not self.length_weights or min(self.length_weights) < 0
+                                                or sum(bucket_weights(self)) <= 0):
+            raise ValueError(f"probe corpus: length_weights must be non-negative with a positive sum over the length "
+                             f"buckets {[list(b) for b in length_buckets(self.min_words, self.max_words, self.length_bucket_width)]}, "
+                             f"got {self.length_weights}")
         unknown = sorted(set(self.stratified_splits) - set(self.splits))
         if unknown:
             raise ValueError(f"probe corpus: stratified_splits names {unknown}, not in splits {sorted(self.splits)}")
@@ -93,6 +101,14 @@ def length_buckets(min_words: int, max_words: int, width: int) -> list[tuple[int
     return buckets
 
 
+def bucket_weights(config: ProbeConfig) -> list[float]:
+    """`length_weights` matched to the length buckets from the shortest: a missing weight repeats the
+    last one and weights beyond the last bucket go unused, so a shorter `max_words` keeps the mix's shape."""
+    weights = config.length_weights or [1.0]
+    count = len(length_buckets(config.min_words, config.max_words, config.length_bucket_width))
+    return [weights[min(i, len(weights) - 1)] for i in range(count)]
+
+
 def split_seed(seed: int, split: str) -> int:
     """A per-split seed that is stable across processes (unlike the salted built-in `hash`)."""
     return int.from_bytes(hashlib.sha256(f"{seed}/{split}".encode()).digest()[:8], "big")
@@ -117,15 +133,18 @@ def generate_split(config: ProbeConfig, name: str, seen: set[str]) -> ParallelTe
     """Generate one split, skipping German sentences already in `seen` (which it extends).
 
     A stratified split holds equal numbers of pairs per length bucket (the first buckets take the
-    remainder); any other split draws each pair's bucket uniformly at random.
+    remainder); any other split draws each pair's bucket at random, uniformly or by `length_weights`
+    (a short-heavy training mix lets the plain RNN learn the task before it meets long sentences).
     """
     rng = random.Random(split_seed(config.seed, name))
     count = config.splits[name]
     buckets = length_buckets(config.min_words, config.max_words, config.length_bucket_width)
     if name in config.stratified_splits:
         ranges = [b for i, b in enumerate(buckets) for _ in range(count // len(buckets) + (i < count % len(buckets)))]
-    else:
+    elif config.length_weights is None:
         ranges = [rng.choice(buckets) for _ in range(count)]
+    else:
+        ranges = rng.choices(buckets, bucket_weights(config), k=count)
     pairs = [_sample_pair(rng, low, high, config.depth_weights, seen) for low, high in ranges]
     rng.shuffle(pairs)
     return ParallelText(name, [p.src for p in pairs], [p.tgt for p in pairs], [p.meta for p in pairs])
@@ -220,8 +239,8 @@ class ProbeCorpus:
     def fingerprint(self) -> str:
         """sha256 hex of the config and every split's text, to be stored in a run directory.
 
-        Without a grid split its settings change no text and stay out of the hash, so fingerprints
-        recorded before the grid existed still match.
+        Settings left at a value that changes no text (no grid split, uniform length mix) stay out of
+        the hash, so fingerprints recorded before those settings existed still match.
         """
         settings = asdict(self.config)
         if self.config.grid_per_cell:
@@ -229,6 +248,8 @@ class ProbeCorpus:
         else:
             for key in ("grid_lengths", "grid_distances", "grid_per_cell"):
                 settings.pop(key)
+        if self.config.length_weights is None:
+            settings.pop("length_weights")
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for name, text in sorted(self._generate().items()):
             digest.update(f"\n== {name}\n".encode())

@@ -1,0 +1,50 @@
+"""Report a sweep the moment its last job ends, so one command trains, compares and plots.
+
+Registered as a Hydra callback (`hydra.callbacks`, e.g. in `conf/experiment/quick.yaml`): Hydra calls
+`on_multirun_end` in the launching process after every job has returned, whatever the launcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from seq2seq.errors import UserError
+from seq2seq.reporting.sweep import aggregate, choose_splits, collect_runs, wide_table, write_report
+
+log = logging.getLogger("seq2seq")
+
+
+def headline_markdown(rows: list[dict[str, Any]], split: str) -> list[str]:
+    """What the main job ends with: BLEU and the contrastive verb test by source length, models side by side."""
+    lines = [f"BLEU by source length on '{split}' (mean ± sd over seeds; one seed: its bootstrap interval in brackets):", ""]
+    lines += wide_table(rows, "bleu", "length")
+    for view in ("length", "distance"):
+        if any(r["measure"] == "contrastive_attractor" and r["view"] == view for r in rows):
+            lines += ["", f"Contrastive verb test (attractor), accuracy % by {'source length' if view == 'length' else 'subject–verb distance'}"
+                          " (chance 50):", ""]
+            lines += wide_table(rows, "contrastive_attractor", view, with_all=False)
+    return lines
+
+
+class ReportWhenSweepEnds(Callback):
+    """Write seq2seq-report's files into the sweep directory and print the headline tables."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        try:
+            write_report([sweep], None, sweep)
+            runs = collect_runs([sweep])
+            splits = choose_splits(runs, None)
+        except UserError as error:
+            log.error("no report: %s", error)
+            return
+        lines = [""]
+        if splits:
+            lines += headline_markdown(aggregate(runs, splits[0]), splits[0]) + [""]
+        lines += [f"Report: {sweep / 'report.md'}", f"BLEU by length: {sweep / 'bleu_by_length.png'}"]
+        print("\n".join(lines), flush=True)
