@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
@@ -25,11 +27,24 @@ log = logging.getLogger("seq2seq")
 
 
 USER_ERRORS = (UserError, OmegaConfBaseException, OSError)
+# Lines of OmegaConf's and Hydra's messages about their own machinery (the schema's class, a hint to
+# append keys that a schema refuses anyway), left out of the one-line message.
+MACHINERY = ("reference_type=", "object_type=", "To append to your config use")
 
 
 def fail(program: str, message: str) -> None:
     print(f"{program}: error: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+def one_line(error: BaseException) -> str:
+    """A user error's message on one line: OmegaConf's span several (what is wrong, `full_key: KEY`, the
+    types involved), and Hydra's composition errors keep those details in their cause."""
+    text = str(error)
+    if isinstance(error.__cause__, OmegaConfBaseException) and str(error.__cause__) not in text:
+        text += "\n" + str(error.__cause__)
+    lines = (line.strip().rstrip(":.") for line in text.splitlines())
+    return "; ".join(line for line in lines if line and not line.startswith(MACHINERY))
 
 
 @contextmanager
@@ -38,7 +53,34 @@ def user_errors_end(program: str) -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as error:
-        fail(program, str(error))
+        fail(program, one_line(error))
+
+
+def composition_errors_end(program: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Let a config that does not compose (a misspelt key, a value of the wrong type) end a Hydra app like
+    any user error: Hydra's message on one line, exit status 2.
+
+    Hydra prints its own report of such an error and exits 1, unless HYDRA_FULL_ERROR=1 asks it to
+    raise the error, which we do (a user who set the variable gets Hydra's full trace as before). A
+    missing option (`model=lstm2`) keeps Hydra's list of the options there are, one per line.
+    """
+
+    def wrap(app: Callable[[], Any]) -> Callable[[], Any]:
+        @functools.wraps(app)
+        def run() -> Any:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                return app()
+            os.environ["HYDRA_FULL_ERROR"] = "1"
+            try:
+                return app()
+            except MissingConfigException as error:
+                fail(program, str(error))
+            except (HydraException, OmegaConfBaseException) as error:
+                fail(program, one_line(error))
+
+        return run
+
+    return wrap
 
 
 def threads_for_launcher(launcher: Any, cores: int) -> int | None:
@@ -53,6 +95,7 @@ def threads_for_launcher(launcher: Any, cores: int) -> int | None:
     return max(1, cores // jobs)
 
 
+@composition_errors_end("seq2seq-train")
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def train(config: DictConfig) -> float | None:
     """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
@@ -66,10 +109,10 @@ def train(config: DictConfig) -> float | None:
         results = train_and_evaluate(config, run_dir)
     except USER_ERRORS as error:
         if sweeping:  # one bad job must not end the sweep
-            log.error("%s", error)
-            write_text(RunDir(run_dir).error, f"{error}\n")
+            log.error("%s", one_line(error))
+            write_text(RunDir(run_dir).error, f"{one_line(error)}\n")
             return None
-        fail("seq2seq-train", str(error))
+        fail("seq2seq-train", one_line(error))
     if results is None:  # a torchrun rank other than 0: rank 0 evaluates and reports
         return None
     failures = evaluation_failures(results, run_dir)

@@ -1,7 +1,8 @@
 """The run configuration: checked once before any data is read, paths made absolute, old runs upgraded.
 
-Hydra composes the config; this module holds what Hydra cannot check on its own (relations between
-keys, values only a constructor can judge) so that a mistake fails in seconds, not after training.
+Hydra composes the config and checks keys and types against the schemas in `config_schema`; this
+module holds what a schema cannot say (ranges, choices, relations between keys, values only a
+constructor can judge) so that a mistake fails in seconds, not after training.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Callable
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
 
+from seq2seq.config_schema import typed_config
 from seq2seq.decoding import SearchSettings
 from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import check_model_limits
@@ -50,7 +52,7 @@ def check_eval_config(config: DictConfig) -> None:
         raise UserError(f"eval.bucket_edges: {error}") from None
     for key, settings in (("bootstrap", BootstrapSettings), ("buckets", BucketSettings)):
         try:
-            settings.from_config(config.eval.get(key))
+            settings.from_config(config.eval[key])
         except ValueError as error:
             raise UserError(f"eval.{key}.{error}") from None
     build_from_config("eval", SearchSettings.from_config, config.eval)
@@ -90,11 +92,15 @@ def make_paths_absolute(config: DictConfig) -> dict[str, str]:
 
 
 def load_run_config(path: Path, overrides: list[str]) -> DictConfig:
-    """A finished run's config.yaml with command-line overrides; `eval` keys added since it ran take their defaults."""
+    """A finished run's config.yaml, typed by its schemas, with command-line overrides; `eval` keys added
+    since it ran take their defaults from conf/eval/default.yaml."""
     if not Path(path).is_file():
         raise UserError(f"{Path(path).parent}: config.yaml missing; it is not a seq2seq run directory")
     config = OmegaConf.load(path)
-    config.eval = OmegaConf.merge(OmegaConf.load(EVAL_DEFAULTS), config.eval)  # defaults keep old behaviour
+    eval_defaults = OmegaConf.load(EVAL_DEFAULTS)
+    eval_defaults.pop("defaults")  # the schema's name, for Hydra
+    config.eval = OmegaConf.merge(eval_defaults, config.eval)  # defaults keep old behaviour
+    config = typed_config(config)
     try:
         config.merge_with_dotlist(overrides)
     except Exception as error:

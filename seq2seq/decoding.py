@@ -171,9 +171,9 @@ def beam_search(
 LONG_SOURCE_POLICIES = ("truncate", "skip")
 
 
-@dataclass(frozen=True)
+@dataclass
 class SearchSettings:
-    """How to decode (mirrors conf/eval: beam_size, length_penalty, the output and source limits, batch_tokens)."""
+    """How to decode: conf/eval's beam_size, length_penalty, output and source limits, batch_tokens (their schema)."""
 
     beam_size: int = 1
     length_penalty: float = 0.6

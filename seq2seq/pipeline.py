@@ -25,6 +25,7 @@ from seq2seq.config import (
     make_paths_absolute,
     test_split_names,
 )
+from seq2seq.config_schema import typed_config
 from seq2seq.data.batching import Example, collate, make_examples, token_batches, too_long
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
@@ -53,6 +54,7 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
     Under torchrun every rank trains; only rank 0 writes and evaluates (the others return None).
     """
     run = RunDir(path)
+    config = typed_config(config)  # Hydra's is typed, save `+KEY=VALUE` additions; seq2seq-reproduce passes a saved one
     check_training_config(config)
     typed_paths = make_paths_absolute(config)
     resuming = bool(config.train.resume) and run.last_checkpoint.exists()
@@ -205,8 +207,8 @@ def score_split_of_run(
     hypotheses = translate(model, tokenizer, text.src, search, precision=precision, name=name, progress=True)
     output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
     write_text(run.hypotheses(name), "".join(line + "\n" for line in output))
-    buckets = BucketSettings.from_config(config.eval.get("buckets"))
-    bootstrap = BootstrapSettings.from_config(config.eval.get("bootstrap"))
+    buckets = BucketSettings.from_config(config.eval.buckets)
+    bootstrap = BootstrapSettings.from_config(config.eval.bootstrap)
     subwords = [len(ids) for ids in tokenizer.encode_src(text.src)] if buckets.unit == "subwords" else None
     result = score_split(output, text.tgt, text.src, list(config.eval.bucket_edges), buckets=buckets,
                          bootstrap=bootstrap, source_subwords=subwords)

@@ -24,9 +24,9 @@ from seq2seq.errors import UserError
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
 
-@dataclass(frozen=True)
+@dataclass
 class TokenizerSettings:
-    """How to train the subword models (mirrors conf/tokenizer/*.yaml)."""
+    """How to train the subword models: conf/tokenizer/*.yaml's keys (their schema), but for the cache directory."""
 
     model_type: str = "bpe"  # bpe | unigram
     vocab_size: int = 8000

@@ -22,7 +22,7 @@ from seq2seq.scoring.buckets import bucket_bounds, bucket_label, bucket_members,
 METRICS = {"bleu": BLEU, "chrf": CHRF}
 
 
-@dataclass(frozen=True)
+@dataclass
 class BootstrapSettings:
     """`eval.bootstrap`: resamples per interval, interval level, and the numpy seed."""
 
@@ -32,14 +32,12 @@ class BootstrapSettings:
 
     @classmethod
     def from_config(cls, config: Any) -> "BootstrapSettings":
-        """Validate a config node (None: defaults); a ValueError names the offending key."""
+        """Settings from a config node (None: defaults); a ValueError names a value out of range."""
         settings = settings_from_config(cls, config)
-        if not isinstance(settings.resamples, int) or settings.resamples < 1:
+        if settings.resamples < 1:
             raise ValueError(f"resamples={settings.resamples} must be a whole number >= 1 (e.g. 1000)")
-        if not isinstance(settings.level, (int, float)) or not 0 < settings.level < 1:
-            raise ValueError(f"level={settings.level} must lie strictly between 0 and 1 (e.g. 0.95)")
-        if not isinstance(settings.seed, int):
-            raise ValueError(f"seed={settings.seed} must be an integer")
+        if not 0 < settings.level < 1:
+            raise ValueError(f"level={settings.level:g} must lie strictly between 0 and 1 (e.g. 0.95)")
         return settings
 
 

@@ -7,26 +7,26 @@ reports) asks this module which sentences fall where, so a bucket means the same
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 
 BUCKET_MODES = ("fixed", "quantile")
 BUCKET_UNITS = ("words", "subwords")
 
 
 def settings_from_config(cls: type, config: Any) -> Any:
-    """A settings dataclass from a config node (None: defaults); a ValueError names an unknown key."""
-    values = dict(config or {})
-    known = [f.name for f in fields(cls)]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"{unknown[0]} is not a setting; known: {', '.join(known)}")
-    return cls(**values)
+    """A settings dataclass from its config node (None: the defaults), the dataclass serving as the node's schema.
+
+    A node of a composed run config is already typed; one read from a file without its schema (an old
+    run's config.yaml) gets OmegaConf's error for an unknown key or a wrong type here.
+    """
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), config or {}))
 
 
-@dataclass(frozen=True)
+@dataclass
 class BucketSettings:
     """`eval.buckets`: fixed edges (`eval.bucket_edges`) or `quantiles` equal-count buckets, in words or subwords."""
 
@@ -41,7 +41,7 @@ class BucketSettings:
             raise ValueError(f"mode={settings.mode} is unknown; choose one of {', '.join(BUCKET_MODES)}")
         if settings.unit not in BUCKET_UNITS:
             raise ValueError(f"unit={settings.unit} is unknown; choose one of {', '.join(BUCKET_UNITS)}")
-        if not isinstance(settings.quantiles, int) or settings.quantiles < 1:
+        if settings.quantiles < 1:
             raise ValueError(f"quantiles={settings.quantiles} must be a whole number >= 1 (e.g. 5)")
         return settings
 

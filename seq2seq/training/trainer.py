@@ -54,17 +54,17 @@ def learning_rate_factor(schedule: str, warmup_steps: int, step: int) -> float:
 
 
 def check_train_settings(settings: DictConfig) -> None:
-    """Reject impossible `train.*` values before any data is read (ValueError naming the key)."""
-    for key in ("lr", "label_smoothing", "clip_norm", "weight_decay", "warmup_steps"):
-        if isinstance(settings[key], bool) or not isinstance(settings[key], (int, float)):
-            raise ValueError(f"train.{key}={settings[key]!r}: must be a number")
+    """Reject impossible `train.*` values before any data is read (ValueError naming the key).
+
+    Types are the schema's job (`config_schema.TrainConfig`); this checks choices and ranges.
+    """
     learning_rate_factor(settings.schedule, settings.warmup_steps, 0)
     if settings.long_sentences not in ("filter", "truncate"):
         raise ValueError(f"train.long_sentences={settings.long_sentences!r}: choose 'filter' or 'truncate'")
     if settings.early_stopping_metric not in ("bleu", "loss"):
         raise ValueError(f"train.early_stopping_metric={settings.early_stopping_metric!r}: choose 'bleu' or 'loss'")
     for key in ("max_epochs", "batch_tokens", "patience", "log_every"):
-        if not isinstance(settings[key], int) or settings[key] < 1:
+        if settings[key] < 1:
             raise ValueError(f"train.{key}={settings[key]!r}: must be a whole number >= 1")
     if settings.lr <= 0 or not 0 <= settings.label_smoothing < 1:
         raise ValueError(f"train.lr={settings.lr} must be > 0 and train.label_smoothing={settings.label_smoothing} in [0, 1)")
