@@ -264,3 +264,14 @@ def test_grid_cells_get_a_panel_per_length(tmp_path):
     assert "| L20-29 D5-9 | 0 | - | - |" in markdown  # an empty cell is listed, not dropped
     figure = tmp_path / "out" / "contrastive_by_cell.png"
     assert figure.read_bytes()[:8] == PNG_MAGIC and imread(figure).shape[1] > imread(tmp_path / "out" / "contrastive_accuracy.png").shape[1]
+
+
+def test_a_split_that_failed_everywhere_is_listed_not_a_crash(tmp_path):
+    sweep = make_sweep(tmp_path)
+    path = sweep / "0_rnn" / "results.json"
+    results = json.loads(path.read_text())
+    results["failed_splits"] = {"long": "MemoryError: simulated"}
+    path.write_text(json.dumps(results))
+    markdown = write_report([sweep], ["long"], tmp_path / "out")
+    assert "| 0_rnn | rnn | evaluation failed | 'long': MemoryError: simulated;" in markdown
+    assert not (tmp_path / "out" / "bleu_by_length.png").exists()

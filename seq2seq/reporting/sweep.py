@@ -403,8 +403,8 @@ def write_report(paths: list[Path], splits: list[str] | None, out: Path) -> str:
     scores = [score for split in splits for score in per_run_scores(runs, split)]
     figures = []
     for number, split in enumerate(splits):
-        unit = next(r.results.splits[split] for r in runs if r.status == "finished" and split in r.results.splits)
-        unit = unit.get("buckets", {}).get("unit", "words")
+        scored = [r.results.splits[split] for r in runs if r.status == "finished" and split in r.results.splits]
+        unit = scored[0].get("buckets", {}).get("unit", "words") if scored else "words"  # none scored: no figures
         figures += split_figures(split, [r for r in rows if r["split"] == split], unit, out,
                                  "" if number == 0 else f"{split}_")
     if any(r.valid for r in runs):
