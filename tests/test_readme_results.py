@@ -66,3 +66,17 @@ def test_an_edited_number_fails(tmp_path):
     last = max(i for i, char in enumerate(row) if char.isdigit())  # the last digit of the last model's score
     edited[-1] = row[:last] + str((int(row[last]) + 1) % 10) + row[last + 1:]
     assert edited != expected_table(ROOT / path, split, measure, view, with_all)
+
+
+def test_the_recorded_probe_meets_the_calibration_targets():
+    """Issue 14's instrument check, on the committed experiments/context_loss/report.csv (mean over seeds):
+    every preset learns the task on short sentences (>= 80 BLEU on 0-9 words, >= 90% on the random-verb
+    contrast at subject–verb distance 0-4). The attractor contrast at 0-4 reaches 90% for the attention
+    models only; the plain RNN's shortfall there is reported in the README, not hidden by this test."""
+    path = ROOT / "experiments" / "context_loss" / "report.csv"
+    rows = {(r["split"], r["measure"], r["view"], r["bucket"], r["model"]): r["mean"] for r in read_report_csv(path)}
+    for model in ("rnn", "rnn_attention", "transformer"):
+        assert rows["test", "bleu", "length", "0-9", model] >= 80, model
+        assert rows["test", "contrastive_random", "distance", "0-4", model] >= 0.9, model
+    for model in ("rnn_attention", "transformer"):
+        assert rows["test", "contrastive_attractor", "distance", "0-4", model] >= 0.9, model
