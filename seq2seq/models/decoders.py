@@ -12,8 +12,8 @@ import torch
 from torch import Tensor, nn
 
 from seq2seq.models.attention import AdditiveAttention, MultiHeadAttention
-from seq2seq.models.encoders import make_rnn
 from seq2seq.models.interfaces import Decoder, DecoderState, Memory
+from seq2seq.models.rnn import make_rnn
 from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
 
 

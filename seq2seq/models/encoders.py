@@ -15,17 +15,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seq2seq.models.attention import MultiHeadAttention
 from seq2seq.models.interfaces import Encoder, Memory, gather_positions, last_positions, masked_mean
+from seq2seq.models.rnn import make_rnn
 from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
-
-RNN_CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
-
-
-def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int, dropout: float, **kwargs) -> nn.RNNBase:
-    if cell not in RNN_CELLS:
-        raise ValueError(f"cell={cell!r}: choose one of {', '.join(RNN_CELLS)}")
-    return RNN_CELLS[cell](
-        input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0, **kwargs
-    )
 
 
 class RNNEncoder(Encoder):
