@@ -272,6 +272,9 @@ def test_compare_writes_csv_and_markdown_and_marks_only_real_differences(trained
     by_key = {(r["run"], r["bucket"]): r for r in rows}
     assert float(by_key[("base", "all")]["bleu"]) == pytest.approx(base_results["bleu"])
     assert float(by_key[("oracle", "all")]["bleu"]) == pytest.approx(100.0)
+    assert float(by_key[("oracle", "all")]["bleu_lc"]) == pytest.approx(100.0)  # lowercased, with its own test
+    assert float(by_key[("base", "all")]["bleu_lc"]) == pytest.approx(base_results["bleu_lc"])
+    assert by_key[("oracle", "all")]["bleu_lc_significant"] == "True"
     assert by_key[("base", "all")]["bleu_p"] == ""  # the baseline is not tested against itself
     assert by_key[("twin", "all")]["bleu_significant"] == "False" and float(by_key[("twin", "all")]["bleu_p"]) == 1.0
     assert by_key[("oracle", "all")]["bleu_significant"] == "True" and float(by_key[("oracle", "all")]["bleu_p"]) < 0.05
@@ -280,7 +283,7 @@ def test_compare_writes_csv_and_markdown_and_marks_only_real_differences(trained
 
     markdown = (out / "comparison.md").read_text().splitlines()
     oracle_all = next(line for line in markdown if line.startswith("| oracle | all |"))
-    assert "100.00*" in oracle_all
+    assert oracle_all.count("100.00*") == 3  # BLEU, lowercased BLEU and chrF
     assert not any("*" in line for line in markdown if line.startswith(("| base |", "| twin |")))
     assert sum(line.startswith("| base | ") for line in markdown) == len(buckets) + 1  # + its length-sensitivity row
 

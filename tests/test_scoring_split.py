@@ -108,3 +108,15 @@ def test_results_table_shows_buckets_and_the_probe_adds_verb_accuracy_when_prese
     assert any(line.split() == ["0-4", "2", "100.00", "100.00"] for line in table)
     assert any(line.split() == ["5+", "0", "-", "-"] for line in table)
     assert "main-verb accuracy 50.0%" in "\n".join(table)
+
+
+def test_lowercased_bleu_sits_beside_the_cased_score_with_its_signature():
+    """sacrebleu -lc, as the published Multi30k baselines are scored: case errors cost cased BLEU only."""
+    references = ["A Man rides a horse on the beach .", "Two dogs play in the snow ."] * 6
+    hypotheses = [r.lower() for r in references]
+    sources = ["ein mann reitet ein pferd am strand .", "zwei hunde spielen im schnee ."] * 6
+    result = score_split(hypotheses, references, sources, [0, 10])
+    assert result["bleu"] < 100 and result["bleu_lc"] == pytest.approx(100.0)
+    assert "case:lc" in result["bleu_lc_signature"] and "case:mixed" in result["bleu_signature"]
+    assert result["by_length"][0]["bleu_lc"] == pytest.approx(100.0)
+    assert "(lowercased 100.00)" in format_results_table("test", result).splitlines()[0]

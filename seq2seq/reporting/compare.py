@@ -18,7 +18,7 @@ from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
 from seq2seq.run_dir import RunDir
-from seq2seq.scoring.bootstrap import BootstrapSettings
+from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, bucketed_lengths
 from seq2seq.scoring.significance import MIN_TEST_SENTENCES, paired_scores
 
@@ -75,12 +75,13 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
         f"{level} percentile bootstrap intervals ({settings.resamples} resamples, seed {settings.seed}). "
         f"p: paired {'bootstrap' if comparison['test'] == 'bs' else 'approximate randomization'} test against the "
         f"baseline `{comparison['baseline']}`; `*` marks {star} (uncorrected for multiple comparisons; buckets of "
-        f"fewer than {MIN_TEST_SENTENCES} sentences are not tested).", "",
-        f"| run | bucket | count | BLEU | BLEU {level} CI | p | chrF | chrF {level} CI | p |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        f"fewer than {MIN_TEST_SENTENCES} sentences are not tested). BLEU lc is lowercased BLEU (sacrebleu -lc), "
+        "the scoring of published Multi30k baselines.", "",
+        f"| run | bucket | count | BLEU | BLEU {level} CI | p | BLEU lc | BLEU lc {level} CI | p | chrF | chrF {level} CI | p |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in comparison["rows"]:
-        cells = [row["run"], row["bucket"], str(row["count"]), *score(row, "bleu"), *score(row, "chrf")]
+        cells = [row["run"], row["bucket"], str(row["count"]), *(cell for metric in METRICS for cell in score(row, metric))]
         lines.append("| " + " | ".join(cells) + " |")
     sensitivity = next(iter(comparison["length_sensitivity"].values()))
     lines += ["", f"Length sensitivity ({sensitivity['unit']}; {sensitivity['fit']}):", "",
@@ -95,15 +96,15 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
 
 def comparison_csv(comparison: dict[str, Any]) -> str:
     """One row per (run, bucket); the "all" row of each run also carries its length-sensitivity slope."""
-    columns = ["run", "bucket", "count", "bleu", "bleu_low", "bleu_high", "bleu_p", "bleu_significant",
-               "chrf", "chrf_low", "chrf_high", "chrf_p", "chrf_significant",
+    columns = [*(f"{metric}{part}" for metric in METRICS for part in ("", "_low", "_high", "_p", "_significant")),
                "slope", "slope_low", "slope_high", "long_short_ratio"]
+    columns = ["run", "bucket", "count", *columns]
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n")
     writer.writeheader()
     for row in comparison["rows"]:
         record = {k: row[k] for k in columns if k in row}
-        for metric in ("bleu", "chrf"):
+        for metric in METRICS:
             record[f"{metric}_low"], record[f"{metric}_high"] = row[f"{metric}_ci"] or (None, None)
         if row["bucket"] == "all":
             entry = comparison["length_sensitivity"][row["run"]]

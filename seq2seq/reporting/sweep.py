@@ -24,7 +24,7 @@ from seq2seq.files import read_records, write_text
 from seq2seq.reporting.plots import plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
-METRICS = ("bleu", "chrf")
+METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
 CONTRASTIVE_VIEWS = ("distance", "length", "cell")
 
 
@@ -123,7 +123,7 @@ def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     per kind (`contrastive_attractor`, ...) overall and by distance, length and grid cell.
     """
     scores = []
-    for metric in METRICS:
+    for metric in (m for m in METRICS if m in result):
         scores.append(_score(metric, "all", "all", result.get(metric), result.get("sentences"), result.get(f"{metric}_ci")))
         scores += [_score(metric, "length", row["bucket"], row.get(metric), row.get("count"), row.get(f"{metric}_ci"),
                           row.get("midpoint")) for row in result.get("by_length", [])]
@@ -268,7 +268,7 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
     if tests and tests[0].get("length_distance_r") is not None:
         lines += [f"Source length and subject–verb distance correlate at r = {tests[0]['length_distance_r']:.2f} "
                   "over this split's contrastive pairs.", ""]
-    for metric, title in (("bleu", "BLEU"), ("chrf", "chrF")):
+    for metric, title in (("bleu", "BLEU"), ("bleu_lc", "Lowercased BLEU (sacrebleu -lc)"), ("chrf", "chrF")):
         if any(r["measure"] == metric for r in rows):
             lines += [f"### {title} by source length", ""] + wide_table(rows, metric, "length")
             if metric == "bleu":

@@ -11,6 +11,8 @@ source length, with a bootstrap interval. Pure functions: no file I/O.
 
 from __future__ import annotations
 
+from functools import partial
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,8 @@ from sacrebleu.metrics import BLEU, CHRF
 
 from seq2seq.scoring.buckets import bucket_bounds, bucket_label, bucket_members, bucket_midpoints, settings_from_config
 
-METRICS = {"bleu": BLEU, "chrf": CHRF}
+# bleu_lc is sacrebleu's -lc: the lowercased BLEU that published Multi30k baselines report.
+METRICS = {"bleu": BLEU, "bleu_lc": partial(BLEU, lowercase=True), "chrf": CHRF}
 
 
 @dataclass

@@ -103,7 +103,8 @@ def paired_scores(
         else:
             tests = [paired_test(baseline, hypotheses, references, **options),
                      *paired_by_bucket(baseline, hypotheses, references, members, **options)]
-        everyone = {"bucket": "all", "count": len(references), **{k: summary[k] for k in ("bleu", "bleu_ci", "chrf", "chrf_ci")}}
+        everyone = {"bucket": "all", "count": len(references),
+                    **{k: summary[k] for metric in METRICS for k in (metric, f"{metric}_ci")}}
         for bucket, paired in zip([everyone, *summary["by_length"]], tests):
             row = {"run": name, **{k: v for k, v in bucket.items() if k != "midpoint"}}
             for metric in METRICS:

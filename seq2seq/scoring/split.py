@@ -12,23 +12,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sacrebleu.metrics import BLEU, CHRF
-
-from seq2seq.scoring.bootstrap import BootstrapSettings, length_statistics
+from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings, length_statistics
 from seq2seq.scoring.buckets import BucketSettings, bucket_bounds, bucketed_lengths
 
 
 def corpus_scores(hypotheses: list[str], references: list[str]) -> dict[str, Any]:
-    """Corpus BLEU and chrF with their sacrebleu signatures (None for no sentences)."""
-    if not hypotheses:
-        return {"bleu": None, "chrf": None, "bleu_signature": None, "chrf_signature": None}
-    bleu, chrf = BLEU(), CHRF()
-    return {
-        "bleu": bleu.corpus_score(hypotheses, [references]).score,
-        "chrf": chrf.corpus_score(hypotheses, [references]).score,
-        "bleu_signature": str(bleu.get_signature()),
-        "chrf_signature": str(chrf.get_signature()),
-    }
+    """Corpus BLEU (cased and lowercased) and chrF with their sacrebleu signatures (None for no sentences)."""
+    scores: dict[str, Any] = {}
+    for name, metric in METRICS.items():
+        scorer = metric()
+        scores[name] = scorer.corpus_score(hypotheses, [references]).score if hypotheses else None
+        scores[f"{name}_signature"] = str(scorer.get_signature()) if hypotheses else None
+    return scores
 
 
 def score_split(
@@ -50,10 +45,9 @@ def score_split(
     for (low, high), row in zip(bucket_bounds(edges), statistics["by_length"]):
         result["by_length"].append({
             "bucket": row["bucket"], "low": low, "high": None if math.isinf(high) else high, "count": row["count"],
-            "bleu": row["bleu"], "chrf": row["chrf"], "midpoint": row["midpoint"],
-            "bleu_ci": row["bleu_ci"], "chrf_ci": row["chrf_ci"],
+            **{key: row[key] for metric in METRICS for key in (metric, f"{metric}_ci")}, "midpoint": row["midpoint"],
         })
-    result["bleu_ci"], result["chrf_ci"] = statistics["bleu_ci"], statistics["chrf_ci"]
+    result.update({f"{metric}_ci": statistics[f"{metric}_ci"] for metric in METRICS})
     result["length_sensitivity"] = statistics["length_sensitivity"]
     result["buckets"] = {"mode": buckets.mode, "unit": buckets.unit, "edges": list(edges)}
     result["bootstrap"] = None if bootstrap is None else vars(bootstrap).copy()
@@ -69,7 +63,8 @@ def format_results_table(split: str, result: dict[str, Any]) -> str:
     with_ci = result.get("bleu_ci") is not None
     unit = result.get("buckets", {}).get("unit", "words")
     level = f"{result['bootstrap']['level']:.0%} CI" if with_ci else ""
-    overall = f"{split}: BLEU {result['bleu']:.2f}  chrF {result['chrf']:.2f}  ({result['sentences']} sentences)"
+    lowercased = "" if result.get("bleu_lc") is None else f" (lowercased {result['bleu_lc']:.2f})"
+    overall = f"{split}: BLEU {result['bleu']:.2f}{lowercased}  chrF {result['chrf']:.2f}  ({result['sentences']} sentences)"
     if with_ci:
         overall += f"; {level} BLEU {format_interval(result['bleu_ci'])} chrF {format_interval(result['chrf_ci'])}"
     header = f"  {'src ' + unit:>12} {'count':>6} {'BLEU':>6} {'chrF':>6}"
