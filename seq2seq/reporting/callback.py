@@ -14,7 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from seq2seq.errors import UserError
-from seq2seq.reporting.sweep import aggregate, choose_splits, collect_runs, wide_table, write_report
+from seq2seq.reporting.sweep import REPORT_CSV, read_report_csv, wide_table, write_report
 
 log = logging.getLogger("seq2seq")
 
@@ -38,13 +38,13 @@ class ReportWhenSweepEnds(Callback):
         sweep = Path(config.hydra.sweep.dir)
         try:
             write_report([sweep], None, sweep)
-            runs = collect_runs([sweep])
-            splits = choose_splits(runs, None)
         except UserError as error:
             log.error("no report: %s", error)
             return
+        rows = read_report_csv(sweep / REPORT_CSV)  # what the report just computed, not a second pass over the runs
         lines = [""]
-        if splits:
-            lines += headline_markdown(aggregate(runs, splits[0]), splits[0]) + [""]
+        if rows:
+            split = rows[0]["split"]
+            lines += headline_markdown([r for r in rows if r["split"] == split], split) + [""]
         lines += [f"Report: {sweep / 'report.md'}", f"BLEU by length: {sweep / 'bleu_by_length.png'}"]
         print("\n".join(lines), flush=True)

@@ -96,9 +96,9 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
 
 def comparison_csv(comparison: dict[str, Any]) -> str:
     """One row per (run, bucket); the "all" row of each run also carries its length-sensitivity slope."""
-    columns = [*(f"{metric}{part}" for metric in METRICS for part in ("", "_low", "_high", "_p", "_significant")),
+    columns = ["run", "bucket", "count",
+               *(f"{metric}{part}" for metric in METRICS for part in ("", "_low", "_high", "_p", "_significant")),
                "slope", "slope_low", "slope_high", "long_short_ratio"]
-    columns = ["run", "bucket", "count", *columns]
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n")
     writer.writeheader()

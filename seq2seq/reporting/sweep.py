@@ -26,6 +26,7 @@ from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
 CONTRASTIVE_VIEWS = ("distance", "length", "cell")
+REPORT_CSV = "report.csv"
 
 
 @dataclass
@@ -412,6 +413,6 @@ def write_report(paths: list[Path], splits: list[str] | None, out: Path) -> str:
         figures.append("training_curves.png")
     markdown = report_markdown(splits, runs, rows, scores, figures)
     write_text(out / "report.md", markdown)
-    write_text(out / "report.csv", report_csv(rows))
+    write_text(out / REPORT_CSV, report_csv(rows))
     write_text(out / "runs.csv", runs_csv(scores))
     return markdown
