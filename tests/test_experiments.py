@@ -28,9 +28,11 @@ def test_experiments_pick_data_training_and_the_sweep(experiment, data, budget, 
 
 
 def test_each_corpus_brings_its_training_recipe_and_model_sizes():
-    """train: ${data} and sizes@model: ${data}_${model} in config.yaml: the probe's small, dropout-free models."""
+    """train: ${data}, recipe@train and sizes@model: ${data}_${model} in config.yaml: the probe's small,
+    dropout-free models, and more updates for the plain RNN than for the attention models."""
     probe, multi30k = composed("model=rnn"), composed("model=rnn", "data=multi30k")
-    assert (probe.train.max_steps, probe.train.schedule, probe.model.encoder.hidden_size) == (3000, "constant", 256)
+    assert (probe.train.max_steps, probe.train.schedule, probe.model.encoder.hidden_size) == (5000, "constant", 256)
+    assert composed("model=rnn_attention").train.max_steps == composed("model=transformer").train.max_steps == 3000
     assert (multi30k.train.max_steps, multi30k.train.schedule, multi30k.model.encoder.hidden_size) == (None, "noam", 512)
     assert composed("model=rnn", "train=tiny").train.max_epochs == 2  # an explicit preset still wins
 
