@@ -19,6 +19,7 @@ from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import check_model_limits
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, bucket_bounds
+from seq2seq.training.tensorboard import require_tensorboard
 from seq2seq.training.trainer import check_train_settings
 
 EVAL_DEFAULTS = Path(__file__).parent / "conf" / "eval" / "default.yaml"
@@ -59,13 +60,16 @@ def check_eval_config(config: DictConfig) -> None:
 
 
 def check_training_config(config: DictConfig) -> None:
-    """Everything a training run can check before reading data: eval, train and the model's length limits."""
+    """Everything a training run can check before reading data: eval, train, the model's length limits, and that
+    the optional packages the config asks for are installed."""
     check_eval_config(config)
     check_model_limits(config)
     try:
         check_train_settings(config.train)
     except ValueError as error:
         raise UserError(str(error)) from None
+    if config.train.tensorboard:
+        require_tensorboard()
 
 
 def make_paths_absolute(config: DictConfig) -> dict[str, str]:

@@ -143,6 +143,7 @@ class TrainConfig:
     log_every: int = MISSING
     seed: int = MISSING
     resume: bool = MISSING
+    tensorboard: bool = False  # runs saved before this key existed wrote no event files
 
 
 @dataclass

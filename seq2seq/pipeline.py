@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -41,6 +42,7 @@ from seq2seq.scoring.split import corpus_scores, format_results_table, score_spl
 from seq2seq.training.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.training.distributed import Distributed, gather_checksums, setup, teardown
 from seq2seq.training.precision import resolve_device, resolve_precision
+from seq2seq.training.tensorboard import TrainingCurves
 from seq2seq.training.trainer import Trainer, TrainingHooks, seed_everything, validation_loss
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,9 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
             run.trim_metrics(trainer.epoch, trainer.step)
         log.info("resumed from %s at epoch %d, step %d", run.last_checkpoint, trainer.epoch, trainer.step)
     validate = validation(model, tokenizer, config, valid, valid_examples, device, precision)
-    outcome = trainer.fit(train_examples, training_hooks(run, config, validate, distributed))
+    writes_curves = config.train.tensorboard and distributed.is_main  # rank 0 alone writes, as for metrics.jsonl
+    with TrainingCurves(run.tensorboard, first_step=trainer.step + 1) if writes_curves else nullcontext() as curves:
+        outcome = trainer.fit(train_examples, training_hooks(run, config, validate, distributed, curves))
     checksums = gather_checksums(model, distributed)
     if not distributed.is_main:
         teardown(distributed)
@@ -179,8 +183,9 @@ def validation(
 
 
 def training_hooks(run: RunDir, config: DictConfig, validate: Callable[[], dict[str, float]],
-                   distributed: Distributed) -> TrainingHooks:
-    """Where the training loop's state and records go: rank 0 writes checkpoints and metrics, the others only validate."""
+                   distributed: Distributed, curves: TrainingCurves | None = None) -> TrainingHooks:
+    """Where the training loop's state and records go: rank 0 writes checkpoints and metrics (and, given `curves`,
+    TensorBoard's event files), the others only validate."""
     if not distributed.is_main:  # they validate too, to take the same decisions as rank 0
         return TrainingHooks(validate=validate)
 
@@ -190,8 +195,13 @@ def training_hooks(run: RunDir, config: DictConfig, validate: Callable[[], dict[
             save_checkpoint(run.best_checkpoint, checkpoint)
         save_checkpoint(run.last_checkpoint, checkpoint)
 
+    def log_record(record: dict[str, Any]) -> None:
+        append_jsonl(run.metrics, record)
+        if curves is not None:
+            curves.write(record)
+
     return TrainingHooks(
-        validate=validate, save=save, log=lambda record: append_jsonl(run.metrics, record),
+        validate=validate, save=save, log=log_record,
         last_saved=lambda: str(run.last_checkpoint) if run.last_checkpoint.exists() else "none yet",
     )
 

@@ -88,6 +88,12 @@ class RunDir:
         return self.path / "metrics.jsonl"
 
     @property
+    def tensorboard(self) -> Path:
+        """Where TensorBoard's event files go (`train.tensorboard=true`): the run directory itself, so that
+        `tensorboard --logdir SWEEP` names each run after its job's directory."""
+        return self.path
+
+    @property
     def error(self) -> Path:
         return self.path / "error.txt"
 

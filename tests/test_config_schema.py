@@ -48,10 +48,11 @@ def test_a_saved_config_with_a_misspelt_key_or_a_wrong_type_is_refused_naming_it
 def test_a_config_saved_before_newer_keys_existed_reads_back_with_their_defaults(tmp_path):
     saved = OmegaConf.create(OmegaConf.to_container(composed(), resolve=True))
     for parent, key in (("data", "train_max_words"), ("data.corpus", "length_weights"), ("data.corpus", "grid_per_cell"),
-                        ("eval", "max_output_length"), ("eval", "buckets")):
+                        ("eval", "max_output_length"), ("eval", "buckets"), ("train", "tensorboard")):
         OmegaConf.select(saved, parent).pop(key)
     (tmp_path / "config.yaml").write_text(OmegaConf.to_yaml(saved))
     config = load_run_config(tmp_path / "config.yaml", ["eval.beam_size=3"])
     assert OmegaConf.get_type(config.data) is ProbeDataConfig
     assert (config.data.train_max_words, config.data.corpus.length_weights, config.data.corpus.grid_per_cell) == (None, None, 0)
     assert (config.eval.max_output_length, config.eval.buckets.mode, config.eval.beam_size) == (1024, "fixed", 3)
+    assert config.train.tensorboard is False
