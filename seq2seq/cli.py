@@ -186,7 +186,7 @@ def translate(argv: list[str] | None = None) -> None:
 
 
 def compare(argv: list[str] | None = None) -> None:
-    """seq2seq-compare RUN_A RUN_B [RUN_C ...] [--split NAME] [--test bs|ar] [--out DIR]"""
+    """seq2seq-compare RUN_A RUN_B [RUN_C ...] [--split NAME] [--test bs|ar] [--out DIR] [--html]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-compare",
         description="Compare runs' BLEU and chrF per source-length bucket with bootstrap intervals, paired "
@@ -197,20 +197,28 @@ def compare(argv: list[str] | None = None) -> None:
     parser.add_argument("--test", choices=["bs", "ar"], default="bs",
                         help="paired bootstrap (bs) or approximate randomization (ar); default bs")
     parser.add_argument("--out", type=Path, default=Path("."), help="directory for comparison.csv and comparison.md")
+    parser.add_argument("--html", action="store_true",
+                        help="also write comparison.html: one self-contained page with the table, example sentences per "
+                             "length bucket and attention maps of the longest ones")
     args = parser.parse_args(argv)
-    from seq2seq.reporting.compare import comparison_tables
+    from seq2seq.reporting.compare import compare_runs, comparison_tables
 
     with user_errors_end("seq2seq-compare"):
         if len(args.runs) < 2:
             raise UserError(f"give at least two run directories to compare, got {len(args.runs)}")
-        markdown, csv_text = comparison_tables(args.runs, args.split, args.test)
+        comparison = compare_runs(args.runs, args.split, args.test)
+        markdown, csv_text = comparison_tables(comparison)
         write_text(args.out / "comparison.md", markdown)
         write_text(args.out / "comparison.csv", csv_text)
+        if args.html:
+            from seq2seq.reporting.html_report import comparison_page
+
+            write_text(args.out / "comparison.html", comparison_page(comparison, args.out))
         print(markdown, end="")
 
 
 def report(argv: list[str] | None = None) -> None:
-    """seq2seq-report PATH [PATH ...] [--split NAME ...] [--out DIR]"""
+    """seq2seq-report PATH [PATH ...] [--split NAME ...] [--out DIR] [--html]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-report",
         description="Summarise a sweep: per model, mean ± std over seeds of BLEU and chrF overall and per source-length "
@@ -222,12 +230,15 @@ def report(argv: list[str] | None = None) -> None:
                                                          "a finished run has scored)")
     parser.add_argument("--out", type=Path, help="directory for report.md, report.csv and the PNGs "
                                                  "(default: PATH when one is given, else the current directory)")
+    parser.add_argument("--html", action="store_true",
+                        help="also write report.html: one self-contained page with the tables and figures, paired tests "
+                             "and example sentences per length bucket, attention maps of the longest ones, and the runs")
     args = parser.parse_args(argv)
     from seq2seq.reporting.sweep import write_report
 
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
     with user_errors_end("seq2seq-report"):
-        print(write_report(args.paths, args.split, out), end="")
+        print(write_report(args.paths, args.split, out, html=args.html), end="")
 
 
 def reproduce(argv: list[str] | None = None) -> None:

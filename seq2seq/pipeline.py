@@ -320,17 +320,24 @@ def translate_sentences(trained: TrainedRun, sentences: list[str], heatmap_dir: 
 
     `name` (the input file) labels the progress bar and the warnings about sentences cut to fit.
     """
-    want_maps = heatmap_dir is not None and trained.model.decoder.has_attention
+    if heatmap_dir is not None and trained.model.decoder.has_attention:
+        paths = [heatmap_dir / f"attention_{number:03d}.png" for number in range(1, len(sentences) + 1)]
+        return save_attention_maps(trained, sentences, paths, name)
     search = SearchSettings.from_config(trained.config.eval)
-    if want_maps:
-        search = replace(search, beam_size=1)
-    hypotheses = translate(trained.model, trained.tokenizer, sentences, search, need_attention=want_maps,
+    hypotheses = translate(trained.model, trained.tokenizer, sentences, search, precision=trained.precision, name=name,
+                           progress=True)
+    return trained.tokenizer.decode_tgt([h.tokens for h in hypotheses])
+
+
+def save_attention_maps(trained: TrainedRun, sentences: list[str], paths: list[Path], name: str = "input") -> list[str]:
+    """Translate greedily (maps come from one search path) and save each sentence's attention map; returns the outputs."""
+    search = replace(SearchSettings.from_config(trained.config.eval), beam_size=1)
+    hypotheses = translate(trained.model, trained.tokenizer, sentences, search, need_attention=True,
                            precision=trained.precision, name=name, progress=True)
     outputs = trained.tokenizer.decode_tgt([h.tokens for h in hypotheses])
-    if want_maps:
-        for number, (sentence, hypothesis, output) in enumerate(zip(sentences, hypotheses, outputs), start=1):
-            source_tokens = trained.tokenizer.src_pieces(sentence) + ["</s>"]
-            target_tokens = trained.tokenizer.tgt_pieces(hypothesis.tokens) + ["</s>"]
-            plot_attention(hypothesis.attention, source_tokens, target_tokens,
-                           heatmap_dir / f"attention_{number:03d}.png", title=f"{trained.config.model.name}: {output}")
+    for sentence, hypothesis, output, path in zip(sentences, hypotheses, outputs, paths):
+        source_tokens = trained.tokenizer.src_pieces(sentence) + ["</s>"]
+        target_tokens = trained.tokenizer.tgt_pieces(hypothesis.tokens) + ["</s>"]
+        plot_attention(hypothesis.attention, source_tokens, target_tokens, path,
+                       title=f"{trained.config.model.name}: {output}")
     return outputs

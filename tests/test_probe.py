@@ -268,6 +268,20 @@ def test_main_clause_cannot_extrapose():
         realize(clause)
 
 
+def test_loading_an_evaluation_split_generates_only_the_splits_before_it(corpus, monkeypatch):
+    import seq2seq.data.probe.corpus as module
+
+    full, fingerprint = corpus.load("test"), corpus.fingerprint()
+    generated = []
+    real = module.generate_split
+    monkeypatch.setattr(module, "generate_split", lambda config, name, seen: generated.append(name) or real(config, name, seen))
+    alone = ProbeCorpus(**SMALL)
+    test = alone.load("test")
+    assert "train" not in generated and generated[-1] == "test"
+    assert (test.src, test.tgt, test.meta) == (full.src, full.tgt, full.meta)
+    assert alone.fingerprint() == fingerprint and generated.count("test") == 1
+
+
 def test_splits_are_disjoint_and_deterministic(corpus):
     texts = {name: corpus.load(name) for name in SMALL["splits"]}
     assert {name: len(t) for name, t in texts.items()} == SMALL["splits"]

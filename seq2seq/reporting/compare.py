@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -19,7 +21,7 @@ from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings
-from seq2seq.scoring.buckets import BucketSettings, bucketed_lengths
+from seq2seq.scoring.buckets import BucketSettings, bucket_members, bucketed_lengths
 from seq2seq.scoring.significance import MIN_TEST_SENTENCES, paired_scores
 
 
@@ -28,11 +30,16 @@ def read_hypotheses(path: Path) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def load_for_comparison(paths: list[Path], split: str | None) -> tuple[str, dict[str, list[str]], Any, Any]:
-    """Each run's hypotheses for one split, and the (shared) source and reference texts they translate."""
-    names = [path.resolve().name for path in paths]
-    if len(set(names)) < len(names):
-        names = [str(path) for path in paths]
+def load_for_comparison(paths: list[Path], split: str | None,
+                        names: list[str] | None = None) -> tuple[str, dict[str, list[str]], Any, Any]:
+    """Each run's hypotheses for one split, and the (shared) source and reference texts they translate.
+
+    Runs are named by `names`, else by their directories' names (their paths where two names repeat).
+    """
+    if names is None:
+        names = [path.resolve().name for path in paths]
+        if len(set(names)) < len(names):
+            names = [str(path) for path in paths]
     systems, texts, configs = {}, {}, []
     for name, path in zip(names, paths):
         run = RunDir(path)
@@ -114,9 +121,25 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
     return stream.getvalue()
 
 
-def comparison_tables(paths: list[Path], split: str | None, test: str) -> tuple[str, str]:
-    """Compare runs (the first is the baseline) on `split`: returns the Markdown and CSV tables."""
-    split, systems, text, config = load_for_comparison(paths, split)
+@dataclass
+class Comparison:
+    """Runs scored side by side on one split: their outputs, the shared texts, and the paired table."""
+
+    split: str
+    systems: dict[str, list[str]]      # run name -> hypotheses, the baseline first
+    paths: dict[str, Path]             # run name -> run directory
+    text: Any                          # the split's ParallelText (src, tgt)
+    table: dict[str, Any]              # paired_scores(): rows per (run, bucket), p-values, length sensitivity
+    settings: BootstrapSettings
+    buckets: BucketSettings
+    edges: list[int]
+    members: list[np.ndarray]          # sentence indices of each length bucket, in the table's bucket order
+
+
+def compare_runs(paths: list[Path], split: str | None, test: str, names: list[str] | None = None) -> Comparison:
+    """Score runs (the first is the baseline; named by `names` if given) on `split` with the baseline's buckets
+    and bootstrap settings."""
+    split, systems, text, config = load_for_comparison(paths, split, names)
     try:  # the baseline's evaluation settings decide the buckets and intervals for every run
         settings = BootstrapSettings.from_config(config.eval.get("bootstrap"))
         buckets = BucketSettings.from_config(config.eval.get("buckets"))
@@ -126,9 +149,16 @@ def comparison_tables(paths: list[Path], split: str | None, test: str) -> tuple[
     if buckets.unit == "subwords":
         subwords = [len(ids) for ids in Tokenizer.load(RunDir(paths[0]).tokenizer).encode_src(text.src)]
     lengths, edges = bucketed_lengths(text.src, list(config.eval.bucket_edges), buckets, subwords)
-    comparison = paired_scores(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
-    markdown = comparison_markdown(split, comparison, settings, buckets, edges)
-    return markdown + contrastive_markdown(split, dict(zip(systems, paths))), comparison_csv(comparison)
+    table = paired_scores(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
+    return Comparison(split, systems, dict(zip(systems, paths)), text, table, settings, buckets, edges,
+                      bucket_members(lengths, edges))
+
+
+def comparison_tables(comparison: Comparison) -> tuple[str, str]:
+    """The comparison's Markdown (with the probe's contrastive test, where measured) and CSV tables."""
+    markdown = comparison_markdown(comparison.split, comparison.table, comparison.settings, comparison.buckets,
+                                   comparison.edges)
+    return markdown + contrastive_markdown(comparison.split, comparison.paths), comparison_csv(comparison.table)
 
 
 def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:

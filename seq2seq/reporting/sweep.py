@@ -203,6 +203,12 @@ def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
     return listed
 
 
+def runs_left_out(runs: list[Run], splits: list[str]) -> list[dict[str, str]]:
+    """`unreported_runs` over every split, each (run, reason) once."""
+    missing = [m for split in splits or [None] for m in unreported_runs(runs, split)]
+    return list({(m["run"], m["detail"]): m for m in missing}.values())
+
+
 def _cell(row: dict[str, Any] | None, scale: float = 1.0, digits: int = 2) -> str:
     """mean ± sd over seeds; a single seed shows its bootstrap interval instead; "-" where nothing was scored."""
     if row is None or row["mean"] is None:
@@ -318,8 +324,7 @@ def report_markdown(splits: list[str], runs: list[Run], rows: list[dict[str, Any
     for split in splits:
         lines += split_markdown(split, runs, [r for r in rows if r["split"] == split],
                                 [s for s in scores if s["split"] == split])
-    missing = [m for split in splits or [None] for m in unreported_runs(runs, split)]
-    missing = list({(m["run"], m["detail"]): m for m in missing}.values())
+    missing = runs_left_out(runs, splits)
     if missing:
         lines += ["## Runs not in the tables", "", "| run | model | status | detail |", "|---|---|---|---|"]
         lines += [f"| {_escape(m['run'])} | {m['model']} | {m['status']} | {_escape(m['detail'])} |" for m in missing]
@@ -392,8 +397,9 @@ def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, 
     return figures
 
 
-def write_report(paths: list[Path], splits: list[str] | None, out: Path) -> str:
-    """Collect the runs under `paths`; write report.md, report.csv, runs.csv and the figures into `out`.
+def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: bool = False) -> str:
+    """Collect the runs under `paths`; write report.md, report.csv, runs.csv and the figures into `out`
+    (with `html`, also report.html).
 
     Every split is reported (`splits` chooses some); the first split's figures keep plain names, later
     ones are prefixed with the split's name. Returns the Markdown.
@@ -402,17 +408,34 @@ def write_report(paths: list[Path], splits: list[str] | None, out: Path) -> str:
     splits = choose_splits(runs, splits)
     rows = [row for split in splits for row in aggregate(runs, split)]
     scores = [score for split in splits for score in per_run_scores(runs, split)]
-    figures = []
+    figures: dict[str, list[str]] = {}
     for number, split in enumerate(splits):
         scored = [r.results.splits[split] for r in runs if r.status == "finished" and split in r.results.splits]
         unit = scored[0].get("buckets", {}).get("unit", "words") if scored else "words"  # none scored: no figures
-        figures += split_figures(split, [r for r in rows if r["split"] == split], unit, out,
-                                 "" if number == 0 else f"{split}_")
+        figures[split] = split_figures(split, [r for r in rows if r["split"] == split], unit, out,
+                                       "" if number == 0 else f"{split}_")
+    every_figure = [name for names in figures.values() for name in names]
     if any(r.valid for r in runs):
         plot_training_curves(runs, out / "training_curves.png")
-        figures.append("training_curves.png")
-    markdown = report_markdown(splits, runs, rows, scores, figures)
+        every_figure.append("training_curves.png")
+    markdown = report_markdown(splits, runs, rows, scores, every_figure)
     write_text(out / "report.md", markdown)
     write_text(out / REPORT_CSV, report_csv(rows))
     write_text(out / "runs.csv", runs_csv(scores))
+    if html:
+        write_text(out / "report.html", report_html(splits, runs, rows, scores, figures, out))
     return markdown
+
+
+def report_html(splits: list[str], runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]],
+                figures: dict[str, list[str]], out: Path) -> str:
+    """The report as one page: the Markdown's tables, the figures, and per bucket paired tests, examples and maps."""
+    from seq2seq.reporting.html_report import sweep_page
+
+    sections = {split: split_markdown(split, runs, [r for r in rows if r["split"] == split],
+                                      [s for s in scores if s["split"] == split])[2:] for split in splits}
+    representatives = {split: {model: members[0].path for model, members in group_by_model(runs, split).items()}
+                       for split in splits}
+    curves = out / "training_curves.png" if any(r.valid for r in runs) else None
+    return sweep_page(splits, sections, {split: [out / name for name in names] for split, names in figures.items()},
+                      curves, representatives, {r.name: r.path for r in runs}, runs_left_out(runs, splits), out)

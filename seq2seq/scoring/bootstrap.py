@@ -144,10 +144,12 @@ def length_sensitivity(
 
 def length_statistics(
     hypotheses: list[str], references: list[str], lengths: list[int], edges: list[int],
-    settings: BootstrapSettings | None, unit: str = "words",
+    settings: BootstrapSettings | None, unit: str = "words", stats: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Overall and per-bucket intervals plus the length sensitivity, from one pass of statistics extraction."""
-    stats = {name: sentence_statistics(name, hypotheses, references) for name in METRICS}
+    """Overall and per-bucket intervals plus the length sensitivity, from one pass of statistics extraction
+    (`stats`: that extraction, when the caller has it already)."""
+    if stats is None:
+        stats = {name: sentence_statistics(name, hypotheses, references) for name in METRICS}
     members = bucket_members(lengths, edges)
     midpoints = bucket_midpoints(lengths, edges, members)
     def summary(rows: np.ndarray) -> dict[str, Any]:

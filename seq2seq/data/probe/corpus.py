@@ -207,13 +207,18 @@ class ProbeCorpus:
             given["stratified_splits"] = [s for s in ProbeConfig().stratified_splits if s in given["splits"]]
         self.config = ProbeConfig(**{key: _plain(value) for key, value in given.items()})
         self.config.validate()
-        self._splits: dict[str, ParallelText] | None = None
+        self._splits: dict[str, ParallelText] = {}
+        self._seen: set[str] = set()  # German sides of the splits generated so far
 
-    def _generate(self) -> dict[str, ParallelText]:
-        if self._splits is None:
-            order = self.config.stratified_splits + [s for s in self.config.splits if s not in self.config.stratified_splits]
-            seen: set[str] = set()
-            self._splits = {name: generate_split(self.config, name, seen) for name in order}
+    def _generate(self, last: str | None = None) -> dict[str, ParallelText]:
+        """The splits in generation order, up to `last` (None: all). A split depends only on those before it,
+        so scoring `test` does not wait for the 60,000 training pairs generated after it."""
+        order = self.config.stratified_splits + [s for s in self.config.splits if s not in self.config.stratified_splits]
+        for name in order:
+            if name not in self._splits:
+                self._splits[name] = generate_split(self.config, name, self._seen)
+            if name == last:
+                break
         return self._splits
 
     def load(self, split: str) -> ParallelText:
@@ -225,7 +230,7 @@ class ProbeCorpus:
         contrastive test also main_verb_word (its index in the English words), main_verb_transitive
         and relative_verbs (English form, German index and transitivity of each relative-clause verb).
         """
-        splits = self._generate()
+        splits = self._generate(split if split in self.config.splits else None)
         if split == GRID_SPLIT and self.config.grid_per_cell:
             if GRID_SPLIT not in splits:  # generated last, on demand: the other splits do not depend on it
                 splits[GRID_SPLIT] = generate_grid(self.config, {s for text in splits.values() for s in text.src})
