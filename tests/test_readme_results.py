@@ -7,46 +7,21 @@ and must equal the table `seq2seq-report` prints from that report.csv (`wide_tab
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from seq2seq.reporting.sweep import read_report_csv, wide_table
+from seq2seq.reporting.quoted_tables import MARKER, quoted_tables, requote
+from seq2seq.reporting.sweep import read_report_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"<!-- table: (\S+) split=(\S+) measure=(\S+) view=(\S+)( no-all)? -->")
-
-
-def quoted_tables(markdown: str) -> list[tuple[str, str, str, str, bool, list[str]]]:
-    """(report.csv path, split, measure, view, with the overall row, table lines) for every marker."""
-    tables, lines = [], markdown.splitlines()
-    for number, line in enumerate(lines):
-        if (match := MARKER.fullmatch(line.strip())) is None:
-            continue
-        table = []
-        for following in lines[number + 1:]:
-            if not following.startswith("|"):
-                break
-            table.append(following)
-        path, split, measure, view, no_all = match.groups()
-        tables.append((path, split, measure, view, no_all is None, table))
-    return tables
-
-
-def expected_table(path: Path, split: str, measure: str, view: str, with_all: bool) -> list[str]:
-    rows = [r for r in read_report_csv(path) if r["split"] == split]
-    return wide_table(rows, measure, view, with_all=with_all)
-
-
 README_TABLES = quoted_tables((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("path, split, measure, view, with_all, table", README_TABLES,
-                         ids=[f"{t[0]}:{t[1]}:{t[2]}:{t[3]}" for t in README_TABLES])
-def test_readme_table_matches_its_report(path, split, measure, view, with_all, table):
-    assert (ROOT / path).is_file(), f"README quotes {path}, which is not committed"
-    assert table == expected_table(ROOT / path, split, measure, view, with_all), f"README table from {path} differs"
+@pytest.mark.parametrize("table", README_TABLES, ids=[f"{t.path}:{t.split}:{t.measure}:{t.view}" for t in README_TABLES])
+def test_readme_table_matches_its_report(table):
+    assert (ROOT / table.path).is_file(), f"README quotes {table.path}, which is not committed"
+    assert table.lines == table.expected(ROOT), f"README table from {table.path} differs"
 
 
 def test_every_result_table_of_the_readme_is_quoted_from_a_report():
@@ -57,15 +32,20 @@ def test_every_result_table_of_the_readme_is_quoted_from_a_report():
             assert MARKER.fullmatch(markdown[number - 1].strip()), f"README line {number + 1}: a result table without a marker"
 
 
-def test_an_edited_number_fails(tmp_path):
-    """The check is real: change one digit of a quoted table and it no longer matches."""
+def test_an_edited_number_fails_and_requote_restores_it():
+    """The check is real: change one digit of a quoted table and it no longer matches; requote rewrites it."""
     if not README_TABLES:
         pytest.skip("the README quotes no report yet")
-    path, split, measure, view, with_all, table = README_TABLES[0]
-    edited, row = list(table), table[-1]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = README_TABLES[0]
+    row = table.lines[-1]
     last = max(i for i, char in enumerate(row) if char.isdigit())  # the last digit of the last model's score
-    edited[-1] = row[:last] + str((int(row[last]) + 1) % 10) + row[last + 1:]
-    assert edited != expected_table(ROOT / path, split, measure, view, with_all)
+    edited_row = row[:last] + str((int(row[last]) + 1) % 10) + row[last + 1:]
+    lines = readme.splitlines()
+    lines[table.start + len(table.lines) - 1] = edited_row
+    edited = "\n".join(lines) + "\n"
+    assert quoted_tables(edited)[0].lines != table.expected(ROOT)
+    assert requote(edited, ROOT) == readme
 
 
 def test_the_recorded_probe_meets_the_calibration_targets():
