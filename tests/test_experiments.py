@@ -18,6 +18,7 @@ def composed(*overrides: str):
         ("context_loss_30_50", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention", "data.train_max_words": "30,50"}),
         ("context_loss_multi30k", "multi30k", {"max_epochs": 8}, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
         ("quick", "probe", {"max_steps": 1500, "max_minutes": 6}, {"model": "rnn,rnn_attention,transformer"}),
+        ("context_loss_wmt_ted", "wmt_ted", {"max_minutes": 45}, {"model": "rnn,rnn_attention,transformer"}),
     ],
 )
 def test_experiments_pick_data_training_and_the_sweep(experiment, data, budget, sweep):
@@ -38,7 +39,7 @@ def test_each_corpus_brings_its_training_recipe_and_model_sizes():
 
 
 def test_the_main_job_and_the_recorded_experiments_report_when_the_sweep_ends():
-    for experiment in ("quick", "context_loss", "context_loss_30_50"):
+    for experiment in ("quick", "context_loss", "context_loss_30_50", "context_loss_wmt_ted"):
         callbacks = composed(f"+experiment={experiment}").hydra.callbacks
         assert callbacks.report._target_ == "seq2seq.reporting.callback.ReportWhenSweepEnds", experiment
 
@@ -77,3 +78,9 @@ def test_the_readme_slurm_command_composes():
                       "hydra.launcher.timeout_min=240", "hydra.launcher.gpus_per_node=1", "device=cuda")
     launcher = config.hydra.launcher
     assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, config.device) == ("gpu", 240, 1, "cuda")
+
+
+def test_the_wmt_ted_experiment_scores_both_splits_in_quantile_buckets():
+    config = composed("+experiment=context_loss_wmt_ted")
+    assert list(config.data.test_splits) == ["test", "long"]
+    assert (config.eval.buckets.mode, config.eval.buckets.quantiles) == ("quantile", 8)
