@@ -20,6 +20,7 @@ from workload import build_workload, save_workload
 
 HERE = Path(__file__).parent
 DEFAULT_JOEYNMT_PYTHON = HERE.parent / ".venv-joeynmt" / "bin" / "python"
+DEFAULT_DATA_ROOT = Path(os.environ.get("SEQ2SEQ_DATA", HERE.parent.parent / "shared" / "data")) / "multi30k"
 PRESETS = ("rnn", "rnn_attention", "transformer")
 MODEL_SIZES = (
     "rnn: GRU encoder 512 (embeddings 256), GRU decoder 512 fed the summary; "
@@ -31,8 +32,7 @@ MODEL_SIZES = (
 
 def common_options(description: str, out: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    default_root = Path(os.environ.get("SEQ2SEQ_DATA", HERE.parent.parent / "shared" / "data")) / "multi30k"
-    parser.add_argument("--data-root", type=Path, default=default_root, help="directory of Multi30k's SPLIT.LANG.gz files")
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="directory of Multi30k's SPLIT.LANG.gz files")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS))
     parser.add_argument("--joeynmt-python", type=Path, default=Path(os.environ.get("JOEYNMT_PYTHON", DEFAULT_JOEYNMT_PYTHON)),

@@ -25,38 +25,11 @@ from joeynmt.search import search
 from joeynmt.vocabulary import Vocabulary
 
 sys.path.insert(0, str(Path(__file__).parent))
+from joeynmt_config import PRESETS
 from machine import decoding_result, training_result
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3  # JoeyNMT's default special ids; ids from 4 are tokens in both toolkits
 CPU = torch.device("cpu")
-
-
-def rnn_config(encoder_hidden: int, bidirectional: bool) -> dict:
-    """Recurrent model: GRU encoder, GRU decoder (512) with Bahdanau attention and input feeding."""
-    embeddings = {"embedding_dim": 256}
-    return {
-        "encoder": {"type": "recurrent", "rnn_type": "gru", "hidden_size": encoder_hidden, "bidirectional": bidirectional,
-                    "num_layers": 1, "dropout": 0.2, "embeddings": embeddings},
-        "decoder": {"type": "recurrent", "rnn_type": "gru", "hidden_size": 512, "attention": "bahdanau", "num_layers": 1,
-                    "dropout": 0.2, "hidden_dropout": 0.2, "input_feeding": True, "init_hidden": "bridge",
-                    "embeddings": embeddings},
-    }
-
-
-def transformer_config() -> dict:
-    """Pre-norm Transformer, 3+3 layers, d=256, ff 1024, 4 heads, decoder embedding tied to the softmax."""
-    side = {"type": "transformer", "num_layers": 3, "num_heads": 4, "hidden_size": 256, "ff_size": 1024, "dropout": 0.1,
-            "layer_norm": "pre", "embeddings": {"embedding_dim": 256, "scale": True, "dropout": 0.1}}
-    return {"tied_softmax": True, "encoder": dict(side), "decoder": dict(side)}
-
-
-# JoeyNMT has no attention-free decoder, and its RecurrentEncoder fails when unidirectional
-# (IndexError in RecurrentEncoder.forward), so for `rnn` the nearest model it can build is its rnn_attention one.
-PRESETS = {
-    "rnn": lambda: rnn_config(256, bidirectional=True),
-    "rnn_attention": lambda: rnn_config(256, bidirectional=True),
-    "transformer": transformer_config,
-}
 
 
 def vocabulary(size: int) -> Vocabulary:

@@ -1,0 +1,175 @@
+"""One architecture trained by both toolkits at once, one thread each, on the same text and subwords.
+
+Both runs start together and share the machine for the whole budget, so a busy spell slows both
+alike. Ours stops itself (`train.max_minutes`) and validates where it stops. JoeyNMT has no time
+limit: it is stopped at its first validation past the budget, once that validation's checkpoint is
+saved, so it trains up to one validation interval longer than ours, never shorter. JoeyNMT's
+recipe is ours (`conf/train/multi30k.yaml`, composed by Hydra) written in its keys.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from hydra import compose, initialize_config_module
+from joeynmt_config import training_config
+from omegaconf import DictConfig
+from training_logs import ValidationPoint, joeynmt_curve
+
+from seq2seq.data.batching import make_examples, token_batches
+from seq2seq.data.corpora import NamedCorpus
+from seq2seq.data.parallel import ParallelText
+from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
+from seq2seq.run_dir import RunDir
+
+SPLITS = ("train", "val", "test_2016_flickr")
+TEST_SPLIT = "test_2016_flickr"
+BEAM = 5
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SEQ2SEQ_TRAIN = Path(sys.executable).parent / "seq2seq-train"
+POLL_SECONDS = 5
+
+
+@dataclass
+class SharedData:
+    """The text both toolkits read and the one subword model both use."""
+
+    root: Path  # SPLIT.de / SPLIT.en for SPLITS: data.root for ours, path prefixes for JoeyNMT
+    train: ParallelText
+    tokenizer: Tokenizer
+    tokenizer_cache: Path  # seq2seq-train's tokenizer.cache_dir: it finds this model there instead of training one
+
+
+def recipe(preset: str) -> DictConfig:
+    """The config `seq2seq-train data=multi30k model=PRESET` composes: our side's settings, and JoeyNMT's."""
+    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
+        return compose("config", overrides=["data=multi30k", f"model={preset}"])
+
+
+def write_pair(prefix: Path, text: ParallelText) -> None:
+    for lang, lines in (("de", text.src), ("en", text.tgt)):
+        prefix.with_name(f"{prefix.name}.{lang}").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def prepare_data(source_root: Path, work: Path, train_sentences: int | None, config: DictConfig) -> SharedData:
+    """Copy Multi30k's splits as plain text (the first `train_sentences` training pairs, if given) and train
+    the subword model on the copied training split, as seq2seq-train will (same settings, same text)."""
+    source = NamedCorpus("multi30k", list(SPLITS), root=str(source_root))
+    root = work / "data"
+    root.mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        text = source.load(split)
+        if split == "train" and train_sentences:
+            text = text.subset(list(range(min(train_sentences, len(text)))))
+        write_pair(root / split, text)
+    train = NamedCorpus("multi30k", ["train"], root=str(root)).load("train")
+    settings = TokenizerSettings(config.tokenizer.model_type, config.tokenizer.vocab_size, config.tokenizer.joint,
+                                 config.tokenizer.character_coverage)
+    cache = work / "tokenizer"
+    return SharedData(root, train, build_tokenizer(settings, train, cache), cache)
+
+
+def updates_per_epoch(data: SharedData, config: DictConfig) -> int:
+    """How many batches ours makes of the training split: JoeyNMT validates that often, as ours does once an epoch."""
+    examples = make_examples(data.tokenizer.encode_src(data.train.src), data.tokenizer.encode_tgt(data.train.tgt),
+                             config.train.max_len, config.train.long_sentences)
+    return len(token_batches(examples, config.train.batch_tokens, shuffle=False))
+
+
+def ours_command(preset: str, data: SharedData, run_dir: Path, minutes: float, precision: str) -> list[str]:
+    """seq2seq-train stopped by the budget alone (epochs and patience out of reach), then beam-5 decoding of the
+    test split."""
+    return [str(SEQ2SEQ_TRAIN), "data=multi30k", f"data.root={data.root}", f"model={preset}", "threads=1",
+            f"precision={precision}", f"train.max_minutes={minutes}", "train.max_epochs=100000", "train.patience=100000",
+            f"tokenizer.cache_dir={data.tokenizer_cache}", f"eval.splits=[{TEST_SPLIT}]", f"eval.beam_size={BEAM}",
+            f"hydra.run.dir={run_dir}"]
+
+
+def write_joeynmt_configs(preset: str, data: SharedData, config: DictConfig, work: Path) -> tuple[Path, Path]:
+    """JoeyNMT's training config and its test config (the same without the dev set, so that testing
+    decodes only the test split); its dev set is the validation pairs ours scores BLEU on."""
+    train = config.train
+    if train.schedule != "noam" or not config.tokenizer.joint:
+        raise ValueError("JoeyNMT's config is written for ours' noam schedule and one joint subword model only")
+    valid = NamedCorpus("multi30k", ["val"], root=str(data.root)).load("val")
+    write_pair(work / "dev", valid.subset(list(range(min(train.valid_max_sentences or len(valid), len(valid))))))
+    vocabulary = work / "vocabulary.txt"  # all the subword model's pieces, in its order: one vocabulary for both
+    pieces = [data.tokenizer.tgt.id_to_piece(i) for i in range(data.tokenizer.tgt_vocab_size)]
+    vocabulary.write_text("".join(piece + "\n" for piece in pieces), encoding="utf-8")
+    same_as_ours = {key: train[key]
+                    for key in ("lr", "warmup_steps", "label_smoothing", "clip_norm", "batch_tokens", "max_len")}
+    splits = {"train": data.root / "train", "dev": work / "dev", "test": data.root / TEST_SPLIT}
+    joey = training_config(preset, splits, data.tokenizer.tgt_model, vocabulary, work / "joeynmt",
+                           updates_per_epoch(data, config), betas=list(train.betas), beam=BEAM, **same_as_ours)
+    paths = work / "joeynmt.yaml", work / "joeynmt_test.yaml"
+    paths[0].write_text(yaml.safe_dump(joey, sort_keys=False))
+    joey["data"].pop("dev")
+    paths[1].write_text(yaml.safe_dump(joey, sort_keys=False))
+    return paths
+
+
+def joeynmt_progress(model_dir: Path) -> list[ValidationPoint]:
+    logs = [model_dir / name for name in ("train.log", "validations.txt")]
+    return joeynmt_curve(*(path.read_text(encoding="utf-8") if path.exists() else "" for path in logs))
+
+
+def train_side_by_side(ours: list[str], joeynmt: list[str], model_dir: Path, budget_s: float, logs: Path) -> None:
+    """Run both trainings at once; stop JoeyNMT after its first validation past the budget (or, should it
+    never validate, after twice the budget and ten minutes). If either fails, stop the other at once."""
+    env = {**os.environ, **ONE_THREAD}
+    with open(logs / "seq2seq.log", "w") as ours_log, open(logs / "joeynmt.log", "w") as joey_log:
+        runs = {"seq2seq-train": subprocess.Popen(ours, stdout=ours_log, stderr=subprocess.STDOUT, env=env),
+                "JoeyNMT": subprocess.Popen(joeynmt, stdout=joey_log, stderr=subprocess.STDOUT, env=env)}
+        give_up = time.monotonic() + 2 * budget_s + 600
+        stopped: set[str] = set()
+        while any(run.poll() is None for run in runs.values()):
+            time.sleep(POLL_SECONDS)
+            if runs["JoeyNMT"].poll() is None:
+                curve = joeynmt_progress(model_dir)
+                if (curve and curve[-1].seconds >= budget_s) or time.monotonic() > give_up:
+                    stopped |= stop(runs, ["JoeyNMT"])
+            failed = [name for name, run in runs.items() if run.poll() not in (None, 0) and name not in stopped]
+            if failed:
+                stop(runs, list(runs))
+                log = logs / ("seq2seq.log" if failed[0] == "seq2seq-train" else "joeynmt.log")
+                raise RuntimeError(f"{failed[0]} failed (exit {runs[failed[0]].returncode}); see {log}")
+    if not (model_dir / "best.ckpt").exists():
+        raise RuntimeError(f"JoeyNMT saved no checkpoint within the budget; see {model_dir / 'train.log'}; raise --minutes")
+
+
+def stop(runs: dict[str, subprocess.Popen], names: list[str]) -> set[str]:
+    """Terminate the named runs that are still going; returns their names."""
+    for name in names:
+        if runs[name].poll() is None:
+            runs[name].terminate()
+            runs[name].wait()
+    return set(names)
+
+
+def check_same_subwords(run_dir: Path, data: SharedData) -> None:
+    """The run must have used the prepared subword model, not one of its own."""
+    if not filecmp.cmp(RunDir(run_dir).tokenizer / "tgt.model", data.tokenizer.tgt_model, shallow=False):
+        raise RuntimeError(f"{run_dir} trained its own subword model: its tokenizer settings differ from the prepared one's")
+
+
+def decode_joeynmt(python: Path, test_config: Path, work: Path) -> Path:
+    """JoeyNMT's best checkpoint on the test split, beam 5, detokenized by its sentencepiece model."""
+    output = work / "joeynmt_hypotheses"
+    with open(work / "joeynmt_test.log", "w") as log:
+        subprocess.run([str(python), "-m", "joeynmt", "test", str(test_config), "--output-path", str(output)],
+                       stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ONE_THREAD}, check=True)
+    return output.with_name(output.name + ".test")
+
+
+def fresh_directory(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
