@@ -36,6 +36,7 @@ class TableDecoder(Decoder):
         table[A, [A, EOS_ID]] = torch.tensor([0.55, 0.45])
         table[B, [EOS_ID, A]] = torch.tensor([0.9, 0.1])
         self.register_buffer("log_table", (table / table.sum(1, keepdim=True)).log())
+        self.output = torch.nn.Identity()  # _run's features are the logits already
 
     def init_state(self, memory: Memory) -> DecoderState:
         return {}
@@ -77,6 +78,7 @@ class EndsSooner(Decoder):
         super().__init__()
         self.inner, self.boost, self.vocab_size = inner, boost, inner.vocab_size
         self.has_attention, self.max_target_positions = inner.has_attention, inner.max_target_positions
+        self.output = torch.nn.Identity()  # _run returns the inner decoder's logits, boosted
 
     def prepare(self, memory: Memory) -> Memory:
         return self.inner.prepare(memory)
@@ -85,7 +87,8 @@ class EndsSooner(Decoder):
         return self.inner.init_state(memory)
 
     def _run(self, tokens: Tensor, memory: Memory, state: DecoderState, need_attention: bool):
-        logits, state, attention = self.inner._run(tokens, memory, state, need_attention)
+        features, state, attention = self.inner._run(tokens, memory, state, need_attention)
+        logits = self.inner.output(features)
         return logits + self.boost * torch.nn.functional.one_hot(torch.tensor(EOS_ID), logits.size(-1)), state, attention
 
 

@@ -63,9 +63,10 @@ class _RNNDecoderBase(Decoder):
         outputs, hidden = self.rnn(inputs, hidden)
         return outputs, {"hidden": hidden.transpose(0, 1)}
 
-    def _logits(self, outputs: Tensor, embedded: Tensor, context: Tensor) -> Tensor:
+    def _features(self, outputs: Tensor, embedded: Tensor, context: Tensor) -> Tensor:
+        """The deep output's hidden layer, which `output` projects onto the vocabulary."""
         readout = torch.tanh(self.readout(torch.cat([outputs, embedded, context], dim=-1)))
-        return self.output(self.dropout(readout))
+        return self.dropout(readout)
 
 
 class RNNDecoder(_RNNDecoderBase):
@@ -98,7 +99,7 @@ class RNNDecoder(_RNNDecoderBase):
         embedded = self.dropout(self.embedding(tokens))  # [batch, steps, embedding_dim]
         context = memory.summary.unsqueeze(1).expand(-1, tokens.size(1), -1)  # [batch, steps, summary]
         outputs, state = self._rnn_step(torch.cat([embedded, context], dim=-1), state)
-        return self._logits(outputs, embedded, context), state, None
+        return self._features(outputs, embedded, context), state, None
 
 
 class AttentionRNNDecoder(_RNNDecoderBase):
@@ -147,8 +148,8 @@ class AttentionRNNDecoder(_RNNDecoderBase):
             outputs.append(output)
             contexts.append(context)
             weights.append(weight)
-        logits = self._logits(torch.cat(outputs, dim=1), embedded, torch.stack(contexts, dim=1))
-        return logits, state, torch.stack(weights, dim=1) if need_attention else None
+        features = self._features(torch.cat(outputs, dim=1), embedded, torch.stack(contexts, dim=1))
+        return features, state, torch.stack(weights, dim=1) if need_attention else None
 
 
 class TransformerDecoderLayer(nn.Module):
@@ -254,5 +255,4 @@ class TransformerDecoder(Decoder):
             caches.append(cache)
             if weights is not None:
                 attention = weights.mean(dim=1)  # average over heads: [batch, steps, src_len]
-        logits = self.output(self.final_norm(x))
-        return logits, {"self_keys_values": caches, "position": state["position"] + tokens.size(1)}, attention
+        return self.final_norm(x), {"self_keys_values": caches, "position": state["position"] + tokens.size(1)}, attention

@@ -21,9 +21,11 @@ class EncoderDecoder(nn.Module):
         return self.encoder(src, src_mask)
 
     def forward(
-        self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, need_attention: bool = False
+        self, src: Tensor, src_mask: Tensor, tgt_in: Tensor, need_attention: bool = False, only: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None]:
-        return self.decoder(tgt_in, self.encode(src, src_mask), need_attention)
+        """`only` (see `Decoder.forward`) goes through forward, not a method beside it, so that
+        DistributedDataParallel and torch.compile see the whole computation."""
+        return self.decoder(tgt_in, self.encode(src, src_mask), need_attention, only)
 
 
 def build_model(model_config: DictConfig, src_vocab_size: int, tgt_vocab_size: int) -> EncoderDecoder:

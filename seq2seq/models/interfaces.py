@@ -69,12 +69,15 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Teacher-forced `forward` for training and `step` for search, both through one `_run`.
 
-    `_run(tokens [batch, steps], memory, state, need_attention)` continues `state` by `steps` tokens;
-    routing both entry points through it makes incremental decoding equal full recomputation.
+    `_run(tokens [batch, steps], memory, state, need_attention)` continues `state` by `steps` tokens
+    and returns the features the `output` layer turns into logits; routing both entry points through
+    it makes incremental decoding equal full recomputation. `forward(..., only=mask)` projects only
+    the masked positions, so the training loss skips the vocabulary matmul at padding.
     `max_target_positions` is the most steps (output subwords with EOS) it can take, None for no limit.
     """
 
     vocab_size: int
+    output: nn.Module  # features -> logits over the target vocabulary (a Linear in every real decoder)
     has_attention: bool = False
     max_target_positions: int | None = None
 
@@ -90,18 +93,21 @@ class Decoder(nn.Module):
     ) -> tuple[Tensor, DecoderState, Tensor | None]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def forward(self, tgt_in: Tensor, memory: Memory, need_attention: bool = False) -> tuple[Tensor, Tensor | None]:
-        """logits [batch, tgt_len, vocab] and attention [batch, tgt_len, src_len] (or None)."""
+    def forward(
+        self, tgt_in: Tensor, memory: Memory, need_attention: bool = False, only: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """logits [batch, tgt_len, vocab], or [positions, vocab] for the True positions of `only`
+        [batch, tgt_len], and attention [batch, tgt_len, src_len] (or None)."""
         memory = self.prepare(memory)
-        logits, _, attention = self._run(tgt_in, memory, self.init_state(memory), need_attention)
-        return logits, attention
+        features, _, attention = self._run(tgt_in, memory, self.init_state(memory), need_attention)
+        return self.output(features if only is None else features[only]), attention
 
     def step(
         self, tokens: Tensor, memory: Memory, state: DecoderState, need_attention: bool = False
     ) -> tuple[Tensor, DecoderState, Tensor | None]:
         """Previous tokens [batch] -> logits [batch, vocab], new state, attention [batch, src_len] (or None)."""
-        logits, state, attention = self._run(tokens.unsqueeze(1), memory, state, need_attention)
-        return logits.squeeze(1), state, None if attention is None else attention.squeeze(1)
+        features, state, attention = self._run(tokens.unsqueeze(1), memory, state, need_attention)
+        return self.output(features.squeeze(1)), state, None if attention is None else attention.squeeze(1)
 
 
 def lengths_from_mask(mask: Tensor) -> Tensor:

@@ -71,15 +71,14 @@ def check_train_settings(settings: DictConfig) -> None:
 
 
 def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
-    """Summed token cross-entropy of one batch under teacher forcing."""
-    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)  # [batch, tgt_len, vocab]
-    return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)).float(),
-        batch.tgt_out.reshape(-1),
-        ignore_index=PAD_ID,
-        label_smoothing=label_smoothing,
-        reduction="sum",
-    )
+    """Summed token cross-entropy of one batch under teacher forcing.
+
+    Only real target positions are projected onto the vocabulary: the output layer and the softmax are
+    the largest matmul and tensor per token, and padding positions would only be masked out of the loss.
+    """
+    real = batch.tgt_out != PAD_ID
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in, only=real)  # [real target tokens, vocab]
+    return F.cross_entropy(logits.float(), batch.tgt_out[real], label_smoothing=label_smoothing, reduction="sum")
 
 
 @torch.inference_mode()
