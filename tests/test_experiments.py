@@ -16,9 +16,9 @@ def composed(*overrides: str):
     [
         ("context_loss", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
         ("context_loss_30_50", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention", "data.train_max_words": "30,50"}),
-        ("context_loss_multi30k", "multi30k", {"max_epochs": 8}, {"model": "rnn,rnn_attention,transformer", "seed": "1,2,3"}),
+        ("context_loss_multi30k", "multi30k", {"max_minutes": 60, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
         ("quick", "probe", {"max_steps": 1500, "max_minutes": 6}, {"model": "rnn,rnn_attention,transformer"}),
-        ("context_loss_wmt_ted", "wmt_ted", {"max_minutes": 45}, {"model": "rnn,rnn_attention,transformer"}),
+        ("context_loss_wmt_ted", "wmt_ted", {"max_epochs": 40, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
     ],
 )
 def test_experiments_pick_data_training_and_the_sweep(experiment, data, budget, sweep):

@@ -65,7 +65,7 @@ def make_sweep(root: Path) -> Path:
     sweep = root / "multirun" / "2024-05-01" / "12-00-00"
     for job, model, seed, bleu, chrf, by_bucket in FINISHED:
         write_run(sweep / job, model, seed, [bleu / 2, bleu])
-        results = {"model": model, "data": "files", "training": {"epochs": 2},
+        results = {"model": model, "data": "files", "training": {"epochs": 2, "steps": 20 * seed, "seconds": 60.0 * bleu},
                    "splits": {"test": split_result(bleu, chrf, by_bucket)}}
         (sweep / job / "results.json").write_text(json.dumps(results))
     write_run(sweep / "4_transformer", "transformer", 1, [])
@@ -105,6 +105,9 @@ def test_means_and_sample_deviations_per_model_and_bucket(tmp_path):
     assert bleu[("rnn", "all")]["runs"] == ["0_rnn", "2_rnn"]  # the unfinished 10_rnn is not averaged in
     assert bleu[("rnn", "20+")]["midpoint"] == 24.0 and bleu[("rnn", "20+")]["count"] == 10
     assert by_key(rows, "bleu_slope")[("rnn", "all")]["mean"] == -0.5
+    # what the scores were bought with: minutes of training (seconds / 60) and updates, over seeds
+    assert by_key(rows, "train_minutes")[("rnn", "all")]["mean"] == pytest.approx(11.0)  # runs of 10 and 12 minutes
+    assert by_key(rows, "train_updates")[("rnn_attention", "all")]["mean"] == pytest.approx(30.0)  # 20 and 40 updates
 
 
 def test_one_seed_has_no_deviation_and_keeps_its_bootstrap_interval(tmp_path):
@@ -126,7 +129,7 @@ def test_failed_and_unfinished_runs_are_listed_with_why(tmp_path):
     assert "6 runs: 4 finished, 1 failed, 1 in progress" in markdown
     assert "| 4_transformer | transformer | failed | model.d_model=30 is not divisible by model.heads=4 \\| fix one |" in markdown
     assert "| 10_rnn | rnn | in progress | last validation: epoch 1, BLEU 3.50 |" in markdown
-    assert "| rnn | 2 | 0_rnn (1), 2_rnn (2) |" in markdown
+    assert "| rnn | 2 | 11.0 ± 1.4 | 30 ± 14 | 0_rnn (1), 2_rnn (2) |" in markdown  # minutes 10 and 12, updates 20 and 40
     assert "| source words | sentences | `rnn` | `rnn_attention` |" in markdown
     assert "| **all** | 30 | 11.00 ± 1.41 | 22.00 ± 2.83 |" in markdown  # BLEU, then chrF
     assert "| **all** | 30 | 32.00 ± 2.83 | 42.00 ± 2.83 |" in markdown
@@ -160,7 +163,8 @@ def test_csv_has_one_row_per_measure_bucket_and_model(tmp_path):
     buckets = [("all", "all"), ("length", "1-9"), ("length", "10-19"), ("length", "20+")]
     assert [(r["measure"], r["view"], r["bucket"], r["model"]) for r in table] == [
         (measure, view, bucket, model) for measure in ("bleu", "chrf") for view, bucket in buckets
-        for model in ("rnn", "rnn_attention")] + [("bleu_slope", "all", "all", m) for m in ("rnn", "rnn_attention")]
+        for model in ("rnn", "rnn_attention")] + [
+        (measure, "all", "all", m) for measure in ("bleu_slope", "train_minutes", "train_updates") for m in ("rnn", "rnn_attention")]
     row = next(r for r in table if (r["measure"], r["model"], r["bucket"]) == ("bleu", "rnn", "20+"))
     assert float(row["mean"]) == 2.0 and float(row["std"]) == pytest.approx(math.sqrt(8))
     assert row["seeds"] == "2" and row["runs"] == "0_rnn 2_rnn" and row["split"] == "test" and row["ci_low"] == ""
@@ -203,7 +207,8 @@ def test_cli_writes_the_report_into_the_sweep(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     markdown = (sweep / "report.md").read_text()
     assert result.stdout == markdown and markdown.startswith("# Report\n")
-    assert len((sweep / "report.csv").read_text().splitlines()) == 1 + 2 * 8 + 2  # BLEU and chrF, then the slopes
+    # BLEU and chrF, then the slopes, minutes of training and updates
+    assert len((sweep / "report.csv").read_text().splitlines()) == 1 + 2 * 8 + 2 + 2 + 2
     for name in ("bleu_by_length.png", "training_curves.png"):
         assert_png(sweep / name)
 

@@ -148,11 +148,22 @@ def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
     return groups
 
 
+def training_scores(training: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What a score was bought with: minutes of training (validations included, as `train.max_minutes`
+    counts them) and updates, so a budget that was met, or not, stands beside the scores."""
+    training = training or {}
+    values = {"train_minutes": training.get("seconds", 0) / 60 if "seconds" in training else None,
+              "train_updates": training.get("steps")}
+    return [_score(measure, "all", "all", value, None) for measure, value in values.items() if value is not None]
+
+
 def per_run_scores(runs: list[Run], split: str) -> list[dict[str, Any]]:
-    """Every finished run's scores on `split`, each tagged with the run, its model and seed (runs.csv)."""
+    """Every finished run's scores on `split` and its training budget, each tagged with the run, its model
+    and seed (runs.csv)."""
     return [{**score, "split": split, "model": model, "run": run.name, "seed": run.seed}
             for model, members in group_by_model(runs, split).items()
-            for run in members for score in run_scores(run.results.splits[split])]
+            for run in members
+            for score in [*run_scores(run.results.splits[split]), *training_scores(run.results.training)]]
 
 
 def aggregate(runs: list[Run], split: str) -> list[dict[str, Any]]:
@@ -314,12 +325,15 @@ def report_markdown(splits: list[str], runs: list[Run], rows: list[dict[str, Any
               "shows its bootstrap interval in brackets instead."), ""]
     seeds = {r.name: r.seed for r in runs}
     if splits:
-        lines += ["| model | seeds | runs (seed) |", "|---|--:|---|"]
+        budget = {(r["measure"], r["model"]): r for r in rows if r["split"] == splits[0] and r["measure"].startswith("train_")}
+        lines += ["| model | seeds | minutes of training | updates | runs (seed) |", "|---|--:|--:|--:|---|"]
         for model, members in group_by_model(runs, splits[0]).items():
             names = ", ".join(f"{r.name} ({r.seed})" for r in members)
             repeated = len(members) - len({seeds[r.name] for r in members})
             note = f"; {repeated} run(s) repeat a seed: their spread is not seed variance" if repeated else ""
-            lines.append(f"| {model} | {len(members)} | {_escape(names + note)} |")
+            minutes, updates = (_cell(budget.get((measure, model)), digits=digits)
+                                for measure, digits in (("train_minutes", 1), ("train_updates", 0)))
+            lines.append(f"| {model} | {len(members)} | {minutes} | {updates} | {_escape(names + note)} |")
         lines.append("")
     for split in splits:
         lines += split_markdown(split, runs, [r for r in rows if r["split"] == split],
