@@ -280,3 +280,26 @@ def test_a_split_that_failed_everywhere_is_listed_not_a_crash(tmp_path):
     markdown = write_report([sweep], ["long"], tmp_path / "out")
     assert "| 0_rnn | rnn | evaluation failed | 'long': MemoryError: simulated;" in markdown
     assert not (tmp_path / "out" / "bleu_by_length.png").exists()
+
+
+def test_runs_a_sweep_trained_differently_are_separate_systems_not_seeds(tmp_path):
+    """The -30/-50 sweep: rnn trained on sentences of up to 30 and up to 50 words must not be averaged as seeds."""
+    sweep = tmp_path / "sweep"
+    for job, model, words, bleu in (("0_rnn", "rnn", 30, 10.0), ("1_rnn", "rnn", 50, 14.0),
+                                    ("2_rnn_attention", "rnn_attention", 30, 20.0), ("3_rnn_attention", "rnn_attention", 50, 22.0)):
+        write_run(sweep / job, model, 1, [bleu])
+        (sweep / job / "config.yaml").write_text(
+            f"model:\n  name: {model}\nseed: 1\ndata:\n  name: probe\n  train_max_words: {words}\n")
+        results = {"model": model, "data": "probe", "splits": {"test": split_result(bleu, bleu + 20, [bleu] * 3)}}
+        (sweep / job / "results.json").write_text(json.dumps(results))
+    (sweep / "multirun.yaml").write_text(
+        "hydra:\n  sweeper:\n    params:\n      model: rnn,rnn_attention\n      data.train_max_words: 30,50\n"
+        "  overrides:\n    task: ['+experiment=context_loss_30_50', 'train.resume=true']\n")
+    rows = by_key(aggregate(collect_runs([sweep]), "test"), "bleu")
+    assert {model for model, _ in rows} == {"rnn train_max_words=30", "rnn train_max_words=50",
+                                            "rnn_attention train_max_words=30", "rnn_attention train_max_words=50"}
+    assert rows[("rnn train_max_words=50", "all")]["mean"] == 14.0 and rows[("rnn train_max_words=50", "all")]["seeds"] == 1
+    (sweep / "multirun.yaml").write_text("hydra:\n  overrides:\n    task: ['model=rnn,rnn_attention', 'data.train_max_words=30,50']\n")
+    assert "rnn train_max_words=30" in {r.model for r in collect_runs([sweep])}  # swept on the command line
+    (sweep / "multirun.yaml").unlink()  # no record of a sweep: runs are grouped by model alone
+    assert {r.model for r in collect_runs([sweep])} == {"rnn", "rnn_attention"}

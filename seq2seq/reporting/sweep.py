@@ -66,8 +66,7 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 def load_run(path: Path, name: str) -> Run:
     """A run's state from its files: finished (results), failed (error.txt or damaged results) or running."""
     run_dir = RunDir(path)
-    config_path = run_dir.config if run_dir.config.is_file() else run_dir.hydra_config
-    config = OmegaConf.load(config_path) if config_path.is_file() else OmegaConf.create({})
+    config = _config(path)
     model, seed = OmegaConf.select(config, "model.name"), OmegaConf.select(config, "seed")
     valid = [record for record in read_records(run_dir.metrics) if record.get("kind") == "valid"]
     run = Run(path, name, str(model or "?"), seed, "running", valid=valid)
@@ -83,12 +82,54 @@ def load_run(path: Path, name: str) -> Run:
     return run
 
 
+def swept_keys(sweep: Path) -> list[str]:
+    """The config keys a multirun swept besides the model and the seed (from its multirun.yaml: the sweeper's
+    params and comma-separated command-line overrides), e.g. `data.train_max_words` in the -30/-50 sweep."""
+    path = sweep / "multirun.yaml"
+    if not path.is_file():
+        return []
+    hydra = OmegaConf.load(path).get("hydra", {})
+    keys = list(OmegaConf.select(hydra, "sweeper.params", default=None) or {})
+    for override in OmegaConf.select(hydra, "overrides.task", default=None) or []:
+        key, _, value = str(override).partition("=")
+        if "," in value:
+            keys.append(key.lstrip("+~"))
+    return [key for key in dict.fromkeys(keys) if key not in ("model", "seed")]
+
+
+def label_by_swept_keys(runs: list[Run]) -> None:
+    """Runs of one model that a sweep trained differently are different systems, not seeds: name each
+    `MODEL KEY=VALUE` (last part of the key) wherever a swept key's value differs among the runs."""
+    for sweep, members in _by_parent(runs).items():
+        configs = {run.name: _config(run.path) for run in members}
+        for key in swept_keys(sweep):
+            values = {run.name: OmegaConf.select(configs[run.name], key, default=None) for run in members}
+            if len({str(v) for v in values.values()}) > 1:
+                for run in members:
+                    run.model = f"{run.model} {key.rsplit('.', 1)[-1]}={values[run.name]}"
+
+
+def _by_parent(runs: list[Run]) -> dict[Path, list[Run]]:
+    groups: dict[Path, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.path.parent, []).append(run)
+    return groups
+
+
+def _config(path: Path) -> Any:
+    run_dir = RunDir(path)
+    config_path = run_dir.config if run_dir.config.is_file() else run_dir.hydra_config
+    return OmegaConf.load(config_path) if config_path.is_file() else OmegaConf.create({})
+
+
 def collect_runs(paths: list[Path]) -> list[Run]:
     directories = find_run_dirs(paths)
     names = [d.name for d in directories]
     if len(set(names)) < len(names):  # the same job name in two sweeps: tell them apart by path
         names = [str(d) for d in directories]
-    return [load_run(d, n) for d, n in zip(directories, names)]
+    runs = [load_run(d, n) for d, n in zip(directories, names)]
+    label_by_swept_keys(runs)
+    return runs
 
 
 def choose_splits(runs: list[Run], splits: list[str] | None) -> list[str]:
