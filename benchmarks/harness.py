@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from joeynmt_config import PRESETS as JOEYNMT_PRESETS
 from machine import describe, matmul_peak_flops
 from workload import build_workload, save_workload
 
@@ -92,15 +93,23 @@ def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: i
     return best
 
 
+def toolkit_jobs(joey: Path | None, task: list[str]) -> dict[tuple[str, str], tuple[Path | str, str, list[str]]]:
+    """Jobs for `best_of_rounds`, keyed by (toolkit, precision): ours in fp32 and bf16 on one worker task
+    (which names its preset with --preset), and JoeyNMT in fp32 where it is installed and has a
+    counterpart of that preset (it trains only in fp32 on CPUs)."""
+    preset = task[task.index("--preset") + 1]
+    jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey and preset in JOEYNMT_PRESETS else {}
+    for precision in ("fp32", "bf16"):
+        jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
+    return jobs
+
+
 def measure_toolkits(
     joey: Path | None, task: list[str], rounds: int, work: str
 ) -> list[tuple[str, str, dict[str, Any], float, str]]:
-    """JoeyNMT (fp32, where installed) and ours (fp32 and bf16) on one worker task, best of `rounds`:
-    rows of (toolkit, precision, result, speed = result[work] per second, speed as a multiple of JoeyNMT's)."""
-    jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey else {}
-    for precision in ("fp32", "bf16"):
-        jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
-    runs = best_of_rounds(jobs, rounds)
+    """The `toolkit_jobs` of one worker task, best of `rounds`: rows of (toolkit, precision, result,
+    speed = result[work] per second, speed as a multiple of JoeyNMT's)."""
+    runs = best_of_rounds(toolkit_jobs(joey, task), rounds)
     speeds = {key: result[work] / result["seconds"] for key, result in runs.items()}
     reference = speeds.get(("JoeyNMT", "fp32"))
     return [

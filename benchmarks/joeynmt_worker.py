@@ -1,4 +1,4 @@
-"""Times JoeyNMT 2.3.0 on the shared workload, at the sizes of our presets.
+"""Times JoeyNMT 2.3.0 on the shared workload, as the counterparts of our presets in joeynmt_config.py.
 
 Runs in JoeyNMT's own virtual environment (see benchmarks/README.md), so it imports nothing from
 seq2seq; the command line mirrors `ours_worker.py`. A training step is what JoeyNMT's

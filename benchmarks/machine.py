@@ -80,7 +80,8 @@ def training_result(
 ) -> dict[str, Any]:
     """What both workers report for training: `step` (one update, returning its target tokens) run
     `warmup` times untimed, then timed over the rest; then the FLOPs of those batches' forward and
-    backward (`backward`), counted untimed."""
+    backward (`backward`), counted untimed, in all and per target token: the work per token is what
+    makes two toolkits' tokens per second comparable."""
     from torch.utils.flop_counter import FlopCounterMode
 
     for batch in batches[:warmup]:
@@ -90,7 +91,8 @@ def training_result(
     with FlopCounterMode(display=False) as counter:
         for batch in measured:
             backward(batch)
-    return {"tokens": timing.pop("count"), "steps": len(measured), "flops": counter.get_total_flops(),
+    tokens, flops = timing.pop("count"), counter.get_total_flops()
+    return {"tokens": tokens, "steps": len(measured), "flops": flops, "mflop_per_token": flops / tokens / 1e6,
             "parameters": parameters, **timing}
 
 

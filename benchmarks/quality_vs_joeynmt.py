@@ -2,10 +2,10 @@
 
 For each architecture, ours (`seq2seq-train`) and JoeyNMT train at the same time, one thread each,
 for --minutes of training on the same Multi30k text with the same subword model (ours, shared),
-at the same sizes and with our recipe written in JoeyNMT's keys (see `side_by_side.py`). Both
-validate with greedy BLEU on the same validation sentences, equally often per update, and keep
-their best checkpoint; that checkpoint decodes test_2016_flickr with beam 5, and one sacrebleu
-scorer (ours) scores both outputs. Usage:
+as models doing the same FLOPs per target token (`joeynmt_config.py`), with our recipe written in
+JoeyNMT's keys (see `side_by_side.py`). Both validate with greedy BLEU on the same validation
+sentences, equally often per update, and keep their best checkpoint; that checkpoint decodes
+test_2016_flickr with beam 5, and one sacrebleu scorer (ours) scores both outputs. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
     python benchmarks/quality_vs_joeynmt.py [--minutes 30] [--presets rnn_attention transformer]
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import DEFAULT_DATA_ROOT, DEFAULT_JOEYNMT_PYTHON, MODEL_SIZES, joeynmt_python, write_table
+from joeynmt_config import DECODER_HIDDEN
 from machine import describe
 from omegaconf import DictConfig
 from side_by_side import (
@@ -44,8 +45,9 @@ from seq2seq.run_dir import RunDir
 from seq2seq.scoring.split import corpus_scores
 
 CAVEATS = (
-    "What still differs. JoeyNMT's recurrent decoder has input feeding and a 512-wide attentional vector before "
-    "the softmax where ours has a 256-wide deep output, hence more parameters (benchmarks/README.md). JoeyNMT fills "
+    "What still differs. JoeyNMT's recurrent decoder has input feeding and an attentional vector of its width before "
+    f"the softmax where ours has a 256-wide deep output, so its decoder is {DECODER_HIDDEN} wide where ours is 512: "
+    "the width at which both do the same FLOPs per target token (benchmarks/joeynmt_config.py). JoeyNMT fills "
     "each batch in random order up to the same number of padded tokens, where ours groups sentences of similar "
     "length, so its batches hold fewer real tokens. Each toolkit initialises weights its own way. Both train in "
     "fp32 unless the precision column says otherwise (`--precision bf16` is ours alone: JoeyNMT has no bf16 on "

@@ -1,10 +1,13 @@
-"""Training throughput of the three presets, ours (fp32 and bf16) beside JoeyNMT 2.3.0 (fp32).
+"""Training throughput of the three presets, ours (fp32 and bf16) beside JoeyNMT 2.3.0 (fp32), at equal work.
 
 Both toolkits train on the same Multi30k batches (about 4,096 padded tokens each, length-bucketed),
-at the same model sizes, one measurement per fresh process; the first --warmup steps are not
-timed. Reports target tokens per second, the ratio to JoeyNMT, achieved FLOP/s (forward and
-backward matmuls counted by torch's FlopCounterMode) against the machine's matmul peak, and peak
-resident memory during the timed steps. Usage:
+one measurement per fresh process; the first --warmup steps are not timed. Each of our presets is
+set against the JoeyNMT model that does the same forward and backward FLOPs per target token
+(`joeynmt_config.PRESETS`; `rnn` has none), and every ratio compares one precision with itself:
+ours in fp32 against JoeyNMT in fp32, which is all it trains in on CPUs, and our bf16 against our
+fp32. Reports target tokens per second, the MFLOP per target token that make them comparable
+(forward and backward, counted by torch's FlopCounterMode), achieved FLOP/s against the machine's
+matmul peak of that precision, and peak resident memory during the timed steps. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
     python benchmarks/train_throughput.py [--steps 20] [--warmup 3] [--threads 2]
@@ -12,20 +15,70 @@ resident memory during the timed steps. Usage:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from harness import (
     MODEL_SIZES,
+    best_of_rounds,
     common_options,
     joeynmt_python,
     machine_lines,
-    measure_toolkits,
     prepare_workload,
+    toolkit_jobs,
     write_table,
 )
+from joeynmt_config import PRESETS as JOEYNMT_PRESETS
+from joeynmt_config import architecture
 
 JOEYNMT_NOTE = (
-    "JoeyNMT has no attention-free decoder and its recurrent encoder fails when unidirectional, so its `rnn` row is "
-    "its rnn_attention model: that ratio compares architectures, not implementations."
+    "JoeyNMT has no attention-free decoder and its recurrent encoder fails when unidirectional, so `rnn` has no "
+    "JoeyNMT counterpart: it is measured for ours alone."
 )
+HEADER = (
+    "| preset | JoeyNMT counterpart | parameters, ours / JoeyNMT | MFLOP per target token, ours / JoeyNMT | "
+    "fp32 tok/s, ours | fp32 tok/s, JoeyNMT | ours fp32 ÷ JoeyNMT fp32 | fp32 % of fp32 matmul peak, ours / JoeyNMT | "
+    "bf16 tok/s, ours | ours bf16 ÷ ours fp32 | ours bf16 % of bf16 matmul peak | "
+    "peak RSS MiB, ours fp32 / ours bf16 / JoeyNMT |"
+)
+ALIGNMENT = "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+
+Runs = dict[tuple[str, str], dict[str, Any]]
+
+
+def preset_row(preset: str, runs: Runs, peaks: dict[str, float]) -> str:
+    """One table row from `toolkit_jobs`' results, keyed by (toolkit, precision): ratios only between
+    equal precisions, JoeyNMT's cells 'no equivalent' where it has no counterpart, 'not measured'
+    where it is not installed."""
+    ours, bf16 = runs["seq2seq", "fp32"], runs["seq2seq", "bf16"]
+    joey = runs.get(("JoeyNMT", "fp32"))
+    missing = "not measured" if preset in JOEYNMT_PRESETS else "no equivalent"
+
+    def speed(result: dict[str, Any]) -> float:
+        return result["tokens"] / result["seconds"]
+
+    def peak_share(result: dict[str, Any], precision: str) -> str:
+        return f"{100 * result['flops'] / result['seconds'] / peaks[precision]:.0f}%"
+
+    def joey_cell(show: Callable[[dict[str, Any]], str]) -> str:
+        return show(joey) if joey else missing
+
+    counterpart = architecture(JOEYNMT_PRESETS[preset]()) if preset in JOEYNMT_PRESETS else "no equivalent"
+    cells = [
+        preset,
+        counterpart,
+        f"{ours['parameters'] / 1e6:.2f} M / " + joey_cell(lambda r: f"{r['parameters'] / 1e6:.2f} M"),
+        f"{ours['mflop_per_token']:.1f} / " + joey_cell(lambda r: f"{r['mflop_per_token']:.1f}"),
+        f"{speed(ours):,.0f}",
+        joey_cell(lambda r: f"{speed(r):,.0f}"),
+        joey_cell(lambda r: f"{speed(ours) / speed(r):.2f}×"),
+        f"{peak_share(ours, 'fp32')} / " + joey_cell(lambda r: peak_share(r, "fp32")),
+        f"{speed(bf16):,.0f}",
+        f"{speed(bf16) / speed(ours):.2f}×",
+        peak_share(bf16, "bf16"),
+        f"{ours['peak_rss_mib']:,.0f} / {bf16['peak_rss_mib']:,.0f} / " + joey_cell(lambda r: f"{r['peak_rss_mib']:,.0f}"),
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def main() -> None:
@@ -45,24 +98,24 @@ def main() -> None:
         f"on the same Multi30k batches of about 4,096 "
         f"padded tokens for both toolkits; label smoothing 0.1, clipping 1.0, Adam. Sizes: {MODEL_SIZES}.",
         "",
+        "Equal work: each JoeyNMT counterpart is sized to do our preset's forward and backward FLOPs per target "
+        "token (the MFLOP column, counted by FlopCounterMode over the timed steps), and every ratio compares one "
+        "precision with itself: ours fp32 with JoeyNMT fp32 (JoeyNMT trains only in fp32 on CPUs), our bf16 with "
+        "our fp32.",
+        "",
         f"Command: `python benchmarks/train_throughput.py --steps {args.steps} --warmup {args.warmup} --rounds {args.rounds} "
         f"--threads {args.threads}`",
         "",
-        "| preset | toolkit | precision | parameters | target tok/s | × JoeyNMT | GFLOP/s | % of matmul peak | peak RSS MiB |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+        HEADER,
+        ALIGNMENT,
     ]
     print("\n".join(lines), flush=True)
     options = ["--workload", str(workload), "--threads", str(args.threads), "--warmup", str(args.warmup)]
     for preset in args.presets:
-        task = ["train", "--preset", preset, *options]
-        for toolkit, precision, result, speed, ratio in measure_toolkits(joey, task, args.rounds, "tokens"):
-            achieved = result["flops"] / result["seconds"]
-            lines.append(
-                f"| {preset} | {toolkit} | {precision} | {result['parameters'] / 1e6:.2f} M | {speed:,.0f} | {ratio} | "
-                f"{achieved / 1e9:,.0f} | {100 * achieved / peaks[precision]:.0f}% | {result['peak_rss_mib']:,.0f} |"
-            )
-            print(lines[-1], flush=True)
-    lines += ["", JOEYNMT_NOTE] if joey and "rnn" in args.presets else []
+        runs = best_of_rounds(toolkit_jobs(joey, ["train", "--preset", preset, *options]), args.rounds)
+        lines.append(preset_row(preset, runs, peaks))
+        print(lines[-1], flush=True)
+    lines += ["", JOEYNMT_NOTE] if "rnn" in args.presets else []
     write_table(args.out, lines)
 
 

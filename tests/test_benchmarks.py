@@ -3,26 +3,32 @@ quality benchmark gives JoeyNMT our recipe, subwords and validation sentences, a
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 WORKER = BENCHMARKS / "ours_worker.py"
 
 sys.path.insert(0, str(BENCHMARKS))  # the benchmarks import each other as top-level modules
+import ours_worker  # noqa: E402
 import quality_vs_joeynmt  # noqa: E402
 import side_by_side  # noqa: E402
+import train_throughput  # noqa: E402
 from harness import DEFAULT_JOEYNMT_PYTHON as JOEYNMT_PYTHON  # noqa: E402
+from joeynmt_config import PRESETS as JOEYNMT_PRESETS  # noqa: E402
 from training_logs import ValidationPoint, first_reaching, joeynmt_curve, joeynmt_parameters, ours_curve  # noqa: E402
 
 
-def run_worker(*options: str) -> dict:
-    done = subprocess.run([sys.executable, str(WORKER), *options], capture_output=True, text=True, check=True)
+def run_worker(*options: str, python: Path | str = sys.executable, worker: Path = WORKER) -> dict:
+    done = subprocess.run([str(python), str(worker), *options], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -37,12 +43,83 @@ def test_worker_trains_and_decodes_the_workload_it_is_given(tmp_path):
     assert trained["steps"] == 2
     assert trained["tokens"] == 2 * (3 + 5)  # targets plus EOS, twice
     assert trained["flops"] > 0 and trained["peak_rss_mib"] > 0
+    assert trained["mflop_per_token"] == pytest.approx(trained["flops"] / trained["tokens"] / 1e6)
 
     decoded = run_worker("decode", "--preset", "transformer", "--workload", str(path), "--beam", "5", "--threads", "1")
     assert decoded["sentences"] == 3
     # an untrained model (EOS one word in 2,000) runs every batch to its limit, source length with EOS + 1:
     # (5 + 1) + (3 + 1)
     assert decoded["decoder_steps"] == 10
+
+
+@pytest.mark.skipif(not JOEYNMT_PYTHON.exists(),
+                    reason=f"no JoeyNMT environment at {JOEYNMT_PYTHON} (benchmarks/setup_joeynmt.sh makes one)")
+def test_joeynmt_counterparts_do_our_work_per_target_token(tmp_path):
+    # Multi30k-like sentences (14 subwords a side) over our 8,000 subwords: the FLOPs per token depend on
+    # both, through the attention over the source and the projection onto the vocabulary. Equal lengths
+    # in the batch, so neither toolkit's handling of padding counts.
+    sentences = [[4 + (97 * i + 31 * j) % 7996 for j in range(14)] for i in range(8)]
+    workload = {"vocab_size": 8000, "batch_tokens": 256, "decode_batches": [],
+                "train_batches": [{"src": sentences, "tgt": [s[::-1][:13] for s in sentences]}]}
+    path = tmp_path / "workload.json"
+    path.write_text(json.dumps(workload))
+    # the workers' own `train` on one thread (a tiny batch gains nothing from more); JoeyNMT's presets in one
+    # process of its own, started first: its imports take most of the time
+    probe = (
+        f"import json, sys; sys.path.insert(0, {str(BENCHMARKS)!r})\n"
+        "from argparse import Namespace\n"
+        "import joeynmt_worker, torch\n"
+        "torch.set_num_threads(1)\n"
+        "workload = json.load(open(sys.argv[1]))\n"
+        "print(json.dumps({p: joeynmt_worker.train(Namespace(preset=p, warmup=0), workload) for p in sys.argv[2:]}))\n"
+    )
+    joeynmt = subprocess.Popen([str(JOEYNMT_PYTHON), "-c", probe, str(path), *JOEYNMT_PRESETS],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ours = {preset: ours_worker.train(argparse.Namespace(preset=preset, precision="fp32", warmup=0), workload)
+                for preset in JOEYNMT_PRESETS}
+    finally:
+        torch.set_num_threads(threads)
+    stdout, stderr = joeynmt.communicate()
+    assert joeynmt.returncode == 0, stderr[-2000:]
+    joey = json.loads(stdout.strip().splitlines()[-1])
+    for preset in JOEYNMT_PRESETS:
+        assert joey[preset]["tokens"] == ours[preset]["tokens"] == 8 * 14  # targets with EOS
+        assert joey[preset]["mflop_per_token"] == pytest.approx(ours[preset]["mflop_per_token"], rel=0.05), preset
+
+
+def timed(tokens: int, seconds: float, mflop_per_token: float, parameters: int, peak_rss_mib: float) -> dict:
+    return {"tokens": tokens, "seconds": seconds, "flops": mflop_per_token * 1e6 * tokens,
+            "mflop_per_token": mflop_per_token, "parameters": parameters, "peak_rss_mib": peak_rss_mib}
+
+
+def test_training_table_compares_equal_precisions_and_gives_rnn_no_joeynmt_twin():
+    peaks = {"fp32": 100e9, "bf16": 400e9}
+    ours = {("seq2seq", "fp32"): timed(3_000, 2.0, 40.0, 10_026_560, 1_400),  # 1,500 tok/s, 60 GFLOP/s
+            ("seq2seq", "bf16"): timed(3_000, 1.0, 40.0, 10_026_560, 1_800)}  # 3,000 tok/s, 120 GFLOP/s
+    joey = {("JoeyNMT", "fp32"): timed(2_000, 2.0, 41.0, 10_025_344, 2_100)}  # 1,000 tok/s, 41 GFLOP/s
+
+    cells = train_throughput.preset_row("rnn_attention", {**joey, **ours}, peaks).split(" | ")
+    header = train_throughput.HEADER.split(" | ")
+    row = dict(zip(header, cells))
+    assert len(cells) == len(header) == train_throughput.ALIGNMENT.count("|") - 1
+    assert row["JoeyNMT counterpart"] == "bi-GRU 2×256, GRU decoder 384, Bahdanau attention, input feeding"
+    assert row["MFLOP per target token, ours / JoeyNMT"] == "40.0 / 41.0"
+    assert (row["fp32 tok/s, ours"], row["fp32 tok/s, JoeyNMT"]) == ("1,500", "1,000")
+    assert row["ours fp32 ÷ JoeyNMT fp32"] == "1.50×"  # fp32 over fp32, not our bf16's 3.00×
+    assert row["fp32 % of fp32 matmul peak, ours / JoeyNMT"] == "60% / 41%"
+    assert (row["bf16 tok/s, ours"], row["ours bf16 ÷ ours fp32"], row["ours bf16 % of bf16 matmul peak"]) == (
+        "3,000", "2.00×", "30%")
+    assert row["parameters, ours / JoeyNMT"] == "10.03 M / 10.03 M"
+
+    rnn = train_throughput.preset_row("rnn", ours, peaks)
+    assert rnn == ("| rnn | no equivalent | 10.03 M / no equivalent | 40.0 / no equivalent | 1,500 | no equivalent | "
+                   "no equivalent | 60% / no equivalent | 3,000 | 2.00× | 30% | 1,400 / 1,800 / no equivalent |")
+    # JoeyNMT not installed: its transformer counterpart exists but was not measured
+    assert "not measured" in train_throughput.preset_row("transformer", ours, peaks)
+    assert "no equivalent" not in train_throughput.preset_row("transformer", ours, peaks)
 
 
 # ---- the equal-budget quality benchmark against JoeyNMT: everything but the training itself -------------------
