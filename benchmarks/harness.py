@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS
-from machine import describe, matmul_peak_flops
+from machine import describe, matmul_peak_flops, native_bf16
 from workload import build_workload, save_workload
 
 HERE = Path(__file__).parent
@@ -94,12 +94,12 @@ def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: i
 
 
 def toolkit_jobs(joey: Path | None, task: list[str]) -> dict[tuple[str, str], tuple[Path | str, str, list[str]]]:
-    """Jobs for `best_of_rounds`, keyed by (toolkit, precision): ours in fp32 and bf16 on one worker task
-    (which names its preset with --preset), and JoeyNMT in fp32 where it is installed and has a
-    counterpart of that preset (it trains only in fp32 on CPUs)."""
+    """Jobs for `best_of_rounds`, keyed by (toolkit, precision): ours in fp32 and, where the CPU has it
+    natively, bf16 on one worker task (which names its preset with --preset), and JoeyNMT in fp32 where
+    it is installed and has a counterpart of that preset (it trains only in fp32 on CPUs)."""
     preset = task[task.index("--preset") + 1]
     jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey and preset in JOEYNMT_PRESETS else {}
-    for precision in ("fp32", "bf16"):
+    for precision in ("fp32", "bf16") if native_bf16() else ("fp32",):
         jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
     return jobs
 
@@ -122,7 +122,12 @@ def measure_toolkits(
 def machine_lines(threads: int) -> tuple[list[str], dict[str, float]]:
     """The results table's header lines about the machine, and its matmul peaks (FLOP/s) by precision."""
     torch.set_num_threads(threads)
-    fp32, bf16 = matmul_peak_flops(torch.float32), matmul_peak_flops(torch.bfloat16)
+    fp32 = matmul_peak_flops(torch.float32)
+    if not native_bf16():
+        return [f"Machine: {describe(threads)}.",
+                f"Measured matmul peak (2048², best of 5): fp32 {fp32 / 1e9:,.0f} GFLOP/s; no native bf16 (no "
+                "AVX512-BF16 or AMX), so bf16 is not measured on this machine."], {"fp32": fp32}
+    bf16 = matmul_peak_flops(torch.bfloat16)
     return [
         f"Machine: {describe(threads)}.",
         f"Measured matmul peak (2048², best of 5): fp32 {fp32 / 1e9:,.0f} GFLOP/s, bf16 {bf16 / 1e9:,.0f} GFLOP/s.",

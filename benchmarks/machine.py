@@ -33,6 +33,15 @@ def describe(threads: int) -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores, {threads} threads, torch {torch.__version__}"
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), as seq2seq's `precision=auto` decides.
+
+    Without it torch emulates bf16 at a small fraction of fp32's speed (a 2048² matmul took about 50 s on
+    one such AMD EPYC), so timing bf16 there measures the emulation, not the toolkit.
+    """
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
 def matmul_peak_flops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
     """Best measured FLOP/s of a square matmul: the ceiling any model on this CPU can reach."""
     a = torch.randn(size, size).to(dtype)

@@ -50,7 +50,7 @@ def preset_row(preset: str, runs: Runs, peaks: dict[str, float]) -> str:
     """One table row from `toolkit_jobs`' results, keyed by (toolkit, precision): ratios only between
     equal precisions, JoeyNMT's cells 'no equivalent' where it has no counterpart, 'not measured'
     where it is not installed."""
-    ours, bf16 = runs["seq2seq", "fp32"], runs["seq2seq", "bf16"]
+    ours, bf16 = runs["seq2seq", "fp32"], runs.get(("seq2seq", "bf16"))
     joey = runs.get(("JoeyNMT", "fp32"))
     missing = "not measured" if preset in JOEYNMT_PRESETS else "no equivalent"
 
@@ -63,6 +63,9 @@ def preset_row(preset: str, runs: Runs, peaks: dict[str, float]) -> str:
     def joey_cell(show: Callable[[dict[str, Any]], str]) -> str:
         return show(joey) if joey else missing
 
+    def bf16_cell(show: Callable[[dict[str, Any]], str]) -> str:
+        return show(bf16) if bf16 else "no native bf16"
+
     counterpart = architecture(JOEYNMT_PRESETS[preset]()) if preset in JOEYNMT_PRESETS else "no equivalent"
     cells = [
         preset,
@@ -73,10 +76,11 @@ def preset_row(preset: str, runs: Runs, peaks: dict[str, float]) -> str:
         joey_cell(lambda r: f"{speed(r):,.0f}"),
         joey_cell(lambda r: f"{speed(ours) / speed(r):.2f}×"),
         f"{peak_share(ours, 'fp32')} / " + joey_cell(lambda r: peak_share(r, "fp32")),
-        f"{speed(bf16):,.0f}",
-        f"{speed(bf16) / speed(ours):.2f}×",
-        peak_share(bf16, "bf16"),
-        f"{ours['peak_rss_mib']:,.0f} / {bf16['peak_rss_mib']:,.0f} / " + joey_cell(lambda r: f"{r['peak_rss_mib']:,.0f}"),
+        bf16_cell(lambda r: f"{speed(r):,.0f}"),
+        bf16_cell(lambda r: f"{speed(r) / speed(ours):.2f}×"),
+        bf16_cell(lambda r: peak_share(r, "bf16")),
+        f"{ours['peak_rss_mib']:,.0f} / " + bf16_cell(lambda r: f"{r['peak_rss_mib']:,.0f}") + " / "
+        + joey_cell(lambda r: f"{r['peak_rss_mib']:,.0f}"),
     ]
     return "| " + " | ".join(cells) + " |"
 
