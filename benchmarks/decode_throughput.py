@@ -1,72 +1,232 @@
-"""Decoding throughput on test_2016_flickr, greedy and beam 5, ours (fp32 and bf16) beside JoeyNMT 2.3.0.
+"""Decoding throughput on test_2016_flickr, greedy and beam 5, ours (fp32 and bf16) beside JoeyNMT 2.3.0 (fp32).
 
-Both toolkits decode the same length-sorted batches (about --batch-tokens source tokens each) with
-freshly initialised models of the same sizes. Untrained models almost never choose EOS, so every
-sentence runs to the same length limit in both toolkits (--max-ratio × source length + --max-offset,
-by default the source length plus one, about a reference translation's length): equal work per
-sentence, the worst case of early stopping. Reports sentences per second, the ratio to JoeyNMT,
-the decoder steps run over all batches (equal steps: equal work) and peak resident memory. Usage:
+Both toolkits decode the same length-sorted batches (about --batch-tokens source tokens each) of
+the same subword ids, in two conditions:
+
+- trained: checkpoints of a short Multi30k training of each preset (--train-minutes; made once
+  and kept, see `trained_models.py`). Outputs end at EOS, as they do for users, so batches finish
+  early and beam search's bookkeeping counts. Outputs stop at most at our default limit (1.5 ×
+  source length + 10), in both toolkits. Each output is scored (sacrebleu BLEU against the
+  references), so the table shows that the models decoded are comparable.
+- untrained: freshly initialised models, which almost never choose EOS, so every sentence runs to
+  the same limit in both toolkits (--max-ratio × source length + --max-offset, by default the
+  source length plus one): equal work per sentence, the worst case of early stopping.
+
+Reports sentences per second, with ratios only between equal precisions (ours fp32 over JoeyNMT
+fp32, which is all JoeyNMT runs on CPUs; our bf16 over our fp32), the decoder steps run over all
+batches and peak resident memory. `rnn` has no JoeyNMT counterpart. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
-    python benchmarks/decode_throughput.py [--beams 1 5] [--sentences 1000] [--threads 2]
+    python benchmarks/decode_throughput.py [--train-minutes 10] [--beams 1 5] [--sentences 1000] [--threads 2]
 """
 
 from __future__ import annotations
 
-from harness import (
-    MODEL_SIZES,
-    common_options,
-    joeynmt_python,
-    machine_lines,
-    measure_toolkits,
-    prepare_workload,
-    write_table,
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import MODEL_SIZES, best_of_rounds, common_options, joeynmt_python, machine_lines, write_table
+from joeynmt_config import PRESETS as JOEYNMT_PRESETS
+from joeynmt_config import architecture
+from machine import native_bf16
+from side_by_side import TEST_SPLIT, SharedData, prepare_data, recipe
+from trained_models import TrainedPreset, train_preset
+from training_logs import ValidationPoint
+from workload import build_workload, save_workload
+
+from seq2seq.decoding import SearchSettings
+from seq2seq.scoring.split import corpus_scores
+
+Key = tuple[str, str]  # (toolkit, precision)
+Result = dict[str, Any]  # what a worker printed (and, for the trained condition, its outputs' scores)
+OURS_FP32, OURS_BF16, JOEYNMT = ("seq2seq", "fp32"), ("seq2seq", "bf16"), ("JoeyNMT", "fp32")
+TRAINED_LIMIT = (SearchSettings().max_length_ratio, SearchSettings().max_length_offset)  # seq2seq-eval's defaults
+NO_COUNTERPART = (
+    "JoeyNMT has no attention-free decoder and its recurrent encoder fails when unidirectional, so `rnn` has no "
+    "JoeyNMT counterpart: it is measured for ours alone."
 )
-from train_throughput import JOEYNMT_NOTE
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = common_options(__doc__.splitlines()[0], "benchmarks/results/decode_throughput.md")
+    parser.add_argument("--conditions", nargs="+", choices=["trained", "untrained"], default=["trained", "untrained"])
+    parser.add_argument("--train-minutes", type=float, default=10, help="training budget per trained model")
+    parser.add_argument("--train-sentences", type=int, default=None,
+                        help="train on the first N pairs only (a smoke test; the table says so)")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 5], help="beam sizes (1 = greedy)")
     parser.add_argument("--sentences", type=int, default=1000, help="the first N sentences of test_2016_flickr")
     parser.add_argument("--batch-tokens", type=int, default=4096, help="source tokens per decoding batch")
-    parser.add_argument("--max-ratio", type=float, default=1.0)
-    parser.add_argument("--max-offset", type=int, default=1)
-    args = parser.parse_args()
-    workload = prepare_workload(args, decode_batch_tokens=args.batch_tokens, sentences=args.sentences)
-    header, _ = machine_lines(args.threads)
-    joey = joeynmt_python(args)
-    lines = [
-        "# Decoding throughput: seq2seq vs JoeyNMT 2.3.0",
-        "",
-        *header,
-        "",
-        f"Workload: the first {args.sentences} sentences of Multi30k test_2016_flickr, in the same length-sorted batches "
-        f"of about {args.batch_tokens} source tokens for both toolkits; untrained models, so every output runs to "
-        f"{args.max_ratio} × source length + {args.max_offset} tokens; best of {args.rounds} interleaved rounds; "
-        f"beam search with length penalty 0.6. "
-        f"Sizes: {MODEL_SIZES}.",
-        "",
-        f"Command: `python benchmarks/decode_throughput.py --beams {' '.join(map(str, args.beams))} "
-        f"--sentences {args.sentences} --rounds {args.rounds} --threads {args.threads}`",
-        "",
-        "| preset | search | toolkit | precision | sentences/s | × JoeyNMT | decoder steps | peak RSS MiB |",
-        "|---|---|---|---|--:|--:|--:|--:|",
-    ]
-    print("\n".join(lines), flush=True)
+    parser.add_argument("--max-ratio", type=float, default=1.0, help="untrained condition: output limit per source subword")
+    parser.add_argument("--max-offset", type=int, default=1, help="untrained condition: output limit offset")
+    return parser.parse_args()
+
+
+def jobs(preset: str, task: list[str], joey: Path | None, trained: TrainedPreset | None) -> dict[Key, tuple]:
+    """Worker jobs for `best_of_rounds`: ours in fp32 and, where the CPU has it natively, bf16; JoeyNMT in fp32
+    where it is installed and has a counterpart. With `trained`, each toolkit decodes its own checkpoint
+    (JoeyNMT only if it trained one)."""
+    ours = [*task, "--checkpoint", str(trained.ours)] if trained else task
+    found = {key: (sys.executable, "ours_worker.py", [*ours, "--precision", key[1]])
+             for key in ((OURS_FP32, OURS_BF16) if native_bf16() else (OURS_FP32,))}
+    if joey and preset in JOEYNMT_PRESETS and (trained is None or trained.joeynmt):
+        found[JOEYNMT] = (joey, "joeynmt_worker.py", [*task, "--checkpoint", str(trained.joeynmt)] if trained else task)
+    return found
+
+
+def scored(result: Result, workload: dict[str, Any], data: SharedData, references: list[str]) -> Result:
+    """The worker's result with the corpus scores of its outputs (detokenized by our subword model, as
+    seq2seq-eval does; token ids mean the same subwords in both toolkits)."""
+    hypotheses = [""] * len(references)
+    for numbers, outputs in zip(workload["decode_sentences"], result["outputs"]):
+        for number, text in zip(numbers, data.tokenizer.decode_tgt(outputs)):
+            hypotheses[number] = text
+    return {**result, **corpus_scores(hypotheses, references)}
+
+
+def header(with_bleu: bool) -> list[str]:
+    each = "ours fp32 / ours bf16 / JoeyNMT"
+    columns = ["preset", "search", "sentences/s, ours fp32", "sentences/s, JoeyNMT fp32", "ours fp32 ÷ JoeyNMT fp32",
+               "sentences/s, ours bf16", "ours bf16 ÷ ours fp32", f"decoder steps, {each}",
+               *([f"test BLEU, {each}"] if with_bleu else []), f"peak RSS MiB, {each}"]
+    return ["| " + " | ".join(columns) + " |", "|---|---|" + "--:|" * (len(columns) - 2)]
+
+
+def table_row(preset: str, search: str, runs: dict[Key, Result], with_bleu: bool) -> str:
+    """One row: JoeyNMT's cells say 'no equivalent' where it has no counterpart, 'not measured' where it is
+    not installed; bf16's say 'no native bf16' where the CPU lacks it; ratios only between equal precisions."""
+    ours, bf16, joeynmt = runs[OURS_FP32], runs.get(OURS_BF16), runs.get(JOEYNMT)
+    missing = "not measured" if preset in JOEYNMT_PRESETS else "no equivalent"
+
+    def speed(result: Result) -> float:
+        return result["sentences"] / result["seconds"]
+
+    def joey(show: Callable[[Result], str]) -> str:
+        return show(joeynmt) if joeynmt else missing
+
+    def half(show: Callable[[Result], str]) -> str:
+        return show(bf16) if bf16 else "no native bf16"
+
+    def each(show: Callable[[Result], str]) -> str:
+        return f"{show(ours)} / {half(show)} / {joey(show)}"
+
+    cells = [preset, search, f"{speed(ours):,.1f}", joey(lambda r: f"{speed(r):,.1f}"),
+             joey(lambda r: f"{speed(ours) / speed(r):.2f}×"), half(lambda r: f"{speed(r):,.1f}"),
+             half(lambda r: f"{speed(r) / speed(ours):.2f}×"),
+             each(lambda r: f"{r['decoder_steps']:,}"), *([each(lambda r: f"{r['bleu']:.2f}")] if with_bleu else []),
+             each(lambda r: f"{r['peak_rss_mib']:,.0f}")]
+    return "| " + " | ".join(cells) + " |"
+
+
+def training_line(preset: str, trained: TrainedPreset) -> str:
+    def reached(curve: list[ValidationPoint]) -> str:
+        if not curve:
+            return "no validation"
+        best = max(point.bleu for point in curve)
+        return f"{curve[-1].seconds / 60:.1f} min, {curve[-1].step:,} updates, best validation BLEU {best:.2f}"
+
+    joeynmt = f"; JoeyNMT {reached(trained.joeynmt_curve)}" if trained.joeynmt else ""
+    return f"- {preset}: ours {reached(trained.ours_curve)}{joeynmt}"
+
+
+def say(lines: list[str], *new: str) -> None:
+    """Add lines to the results file and print them at once, so a long run shows its progress."""
+    lines.extend(new)
+    print("\n".join(new), flush=True)
+
+
+def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: tuple[float, int],
+            models: dict[str, TrainedPreset] | None, score: Callable[[Result], Result] | None,
+            lines: list[str]) -> list[Result]:
+    """One condition's table rows (every preset and beam, each job the best of --rounds) into `lines`;
+    returns every result, scored by `score` for the trained condition."""
+    results = []
     options = ["--workload", str(workload), "--threads", str(args.threads),
-               "--max-ratio", str(args.max_ratio), "--max-offset", str(args.max_offset)]
+               "--max-ratio", str(limit[0]), "--max-offset", str(limit[1])]
     for preset in args.presets:
         for beam in args.beams:
-            search = "greedy" if beam == 1 else f"beam {beam}"
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
-            for toolkit, precision, result, speed, ratio in measure_toolkits(joey, task, args.rounds, "sentences"):
-                lines.append(
-                    f"| {preset} | {search} | {toolkit} | {precision} | {speed:,.1f} | {ratio} | "
-                    f"{result['decoder_steps']} | {result['peak_rss_mib']:,.0f} |"
-                )
-                print(lines[-1], flush=True)
-    lines += ["", JOEYNMT_NOTE] if joey and "rnn" in args.presets else []
+            runs = best_of_rounds(jobs(preset, task, joey, models[preset] if models else None), args.rounds)
+            runs = {key: score(result) for key, result in runs.items()} if score else runs
+            say(lines, table_row(preset, "greedy" if beam == 1 else f"beam {beam}", runs, models is not None))
+            results += runs.values()
+    return results
+
+
+def trained_section(args: argparse.Namespace, data: SharedData, workload: dict[str, Any], workload_path: Path,
+                    joey: Path | None, lines: list[str]) -> None:
+    """Train (or find) every preset's checkpoints, then time and score their decoding."""
+    work = args.work_dir / "trained" / pairs_name(args) / f"{args.train_minutes:g}_minutes"
+    models = {preset: train_preset(preset, data, args.train_minutes, work / preset, joey) for preset in args.presets}
+    subset = f" (the first {args.train_sentences:,} training pairs only: a smoke test)" if args.train_sentences else ""
+    say(lines,
+        "", f"## Trained ({args.train_minutes:g} minutes of training)", "",
+        f"Each preset trained for {args.train_minutes:g} minutes on Multi30k{subset} in fp32 on one thread: ours with "
+        "`seq2seq-train`, JoeyNMT beside it with our recipe, subwords and vocabulary (`side_by_side.py`; it stops at "
+        "its first validation past the budget). Each toolkit's best checkpoint decodes; outputs end at EOS, or at "
+        f"{TRAINED_LIMIT[0]:g} × source length + {TRAINED_LIMIT[1]} subwords, so the decoder steps differ as far as "
+        "the two toolkits' models translate differently (the BLEU column shows how far). Training reached:", "",
+        *(training_line(preset, trained) for preset, trained in models.items()), "",
+        *header(with_bleu=True))
+    references = (data.root / f"{TEST_SPLIT}.en").read_text(encoding="utf-8").splitlines()[:args.sentences]
+    results = measure(args, workload_path, joey, TRAINED_LIMIT, models,
+                      lambda result: scored(result, workload, data, references), lines)
+    say(lines, "", f"Test BLEU: sacrebleu {results[0]['bleu_signature']}, of the outputs detokenized by the shared "
+                   "subword model, so that each speed is read beside the quality of what was decoded.")
+
+
+def untrained_section(args: argparse.Namespace, workload_path: Path, joey: Path | None, lines: list[str]) -> None:
+    say(lines,
+        "", "## Untrained: every output to the limit (worst case)", "",
+        "Freshly initialised models almost never choose EOS, so every output runs to "
+        f"{args.max_ratio:g} × source length + {args.max_offset} subwords in both toolkits: equal work, which the "
+        "decoder steps show.", "",
+        *header(with_bleu=False))
+    measure(args, workload_path, joey, (args.max_ratio, args.max_offset), None, None, lines)
+
+
+def pairs_name(args: argparse.Namespace) -> str:
+    return f"first_{args.train_sentences}_pairs" if args.train_sentences else "all_pairs"
+
+
+def main() -> None:
+    args = options()
+    if not args.data_root.is_dir():
+        sys.exit(f"--data-root {args.data_root}: directory not found (it should hold Multi30k's train.de.gz, ...)")
+    joey = joeynmt_python(args)
+    header_lines, _ = machine_lines(args.threads)
+    # the data copy and its subword model, shared by the workload and every trained checkpoint
+    data = prepare_data(args.data_root, args.work_dir / "trained" / pairs_name(args), args.train_sentences,
+                        recipe(args.presets[0]))
+    workload = build_workload(data.root, data.tokenizer_cache, 4096, 0, args.batch_tokens, args.sentences)
+    workload_path = args.work_dir / "decode_workload.json"
+    save_workload(workload, workload_path)
+    counterparts = "; ".join(f"{preset}: {architecture(JOEYNMT_PRESETS[preset]())}"
+                             for preset in args.presets if preset in JOEYNMT_PRESETS)
+    lines: list[str] = []
+    say(lines,
+        "# Decoding throughput: seq2seq vs JoeyNMT 2.3.0",
+        "",
+        *header_lines,
+        "",
+        f"Workload: the first {args.sentences} sentences of Multi30k {TEST_SPLIT}, in the same length-sorted batches "
+        f"of about {args.batch_tokens} source tokens for both toolkits, as the same subword ids "
+        f"({data.tokenizer.tgt_vocab_size:,} shared BPE subwords); best of {args.rounds} interleaved rounds; beam "
+        f"search with length penalty 0.6 in both. Sizes: {MODEL_SIZES}. JoeyNMT's counterparts (equal training FLOPs "
+        f"per target token, `joeynmt_config.py`): {counterparts or 'none among these presets'}. Ratios compare equal "
+        "precisions only: ours fp32 with JoeyNMT fp32 (all JoeyNMT runs on CPUs), our bf16 with our fp32. Decoder "
+        "steps: the decoder calls each search made, over all batches.",
+        "",
+        f"Command: `python benchmarks/decode_throughput.py {shlex.join(sys.argv[1:])}`")
+    if "trained" in args.conditions:
+        trained_section(args, data, workload, workload_path, joey, lines)
+    if "untrained" in args.conditions:
+        untrained_section(args, workload_path, joey, lines)
+    if "rnn" in args.presets:
+        say(lines, "", NO_COUNTERPART)
     write_table(args.out, lines)
 
 

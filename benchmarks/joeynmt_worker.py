@@ -5,8 +5,9 @@ seq2seq; the command line mirrors `ours_worker.py`. A training step is what Joey
 `TrainManager` does per batch: `Batch` sorted by source length, loss through
 `model(return_type="loss")` with label smoothing 0.1, normalised by tokens, backward, clipping at
 1.0, Adam, zero_grad. Decoding calls `joeynmt.search.search`, as `joeynmt translate` does, under
-`torch.no_grad()`. JoeyNMT trains in fp32 on CPUs (it turns `fp16` off there), so there is no
-precision switch.
+`torch.no_grad()`, on a freshly initialised model or on the trained weights of --checkpoint (a
+JoeyNMT model directory, or a checkpoint in one), built as `joeynmt test` builds it. JoeyNMT trains
+in fp32 on CPUs (it turns `fp16` off there), so there is no precision switch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from types import SimpleNamespace
 
 import torch
 from joeynmt.batch import Batch
-from joeynmt.model import build_model
+from joeynmt.config import load_config
+from joeynmt.helpers import load_checkpoint, read_list_from_file
+from joeynmt.model import Model, build_model
 from joeynmt.search import search
 from joeynmt.vocabulary import Vocabulary
 
@@ -29,13 +32,14 @@ from joeynmt_config import PRESETS
 from machine import decoding_result, training_result
 
 UNK, PAD, BOS, EOS = 0, 1, 2, 3  # JoeyNMT's default special ids; ids from 4 are tokens in both toolkits
+WORKLOAD_UNK = 1  # the workload's (our sentencepiece model's) unknown id
+SPECIALS = SimpleNamespace(unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>", sep_token=None,
+                           lang_tags=[], unk_id=UNK, pad_id=PAD, bos_id=BOS, eos_id=EOS)
 CPU = torch.device("cpu")
 
 
 def vocabulary(size: int) -> Vocabulary:
-    specials = SimpleNamespace(unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>", sep_token=None,
-                               lang_tags=[], unk_id=UNK, pad_id=PAD, bos_id=BOS, eos_id=EOS)
-    return Vocabulary([f"t{i}" for i in range(4, size)], specials)
+    return Vocabulary([f"t{i}" for i in range(4, size)], SPECIALS)
 
 
 def make_batch(src: list[list[int]], tgt: list[list[int]] | None) -> Batch:
@@ -80,20 +84,52 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
     return training_result(step, backward, batches, args.warmup, sum(p.numel() for p in model.parameters()))
 
 
-def decode(args: argparse.Namespace, workload: dict) -> dict:
-    model = build(args.preset, workload["vocab_size"]).eval()
-    batches = [make_batch(src, None) for src in workload["decode_batches"]]
+def trained(path: Path, size: int) -> Model:
+    """The model a JoeyNMT training saved: its config's model, its vocabularies, the weights of best.ckpt (or
+    of the checkpoint named)."""
+    model_dir, checkpoint = (path.parent, path) if path.is_file() else (path, path / "best.ckpt")
+    src_vocab, trg_vocab = (Vocabulary(read_list_from_file(model_dir / f"{side}_vocab.txt"), SPECIALS)
+                            for side in ("src", "trg"))
+    if len(src_vocab) != size or len(trg_vocab) != size:
+        sys.exit(f"--checkpoint {path}: vocabularies of {len(src_vocab)} and {len(trg_vocab)}; the workload has {size}")
+    model = build_model(load_config(model_dir / "config.yaml")["model"], src_vocab, trg_vocab)
+    model.load_state_dict(load_checkpoint(checkpoint, CPU)["model_state"])
+    return model
 
-    def run(batch: Batch) -> int:
+
+def workload_ids(row: list[int]) -> list[int]:
+    """One output up to its EOS, in the workload's ids: tokens (from 4) are the same, JoeyNMT's UNK is not."""
+    tokens = row[:row.index(EOS)] if EOS in row else row
+    return [WORKLOAD_UNK if token == UNK else token for token in tokens]
+
+
+def decode(args: argparse.Namespace, workload: dict) -> dict:
+    model = (trained(args.checkpoint, workload["vocab_size"]) if args.checkpoint
+             else build(args.preset, workload["vocab_size"])).eval()
+    batches = [make_batch(src, None) for src in workload["decode_batches"]]
+    outputs: dict[int, list[list[int]]] = {}
+    calls = [0]  # decoder steps run: search calls the decoder once per step
+
+    def count_step(*_) -> None:
+        calls[0] += 1
+
+    model.decoder.register_forward_hook(count_step)
+
+    def run(numbered: tuple[int, Batch]) -> int:
+        number, batch = numbered
+        before = calls[0]
         batch.sort_by_src_length()
         # the same length limit as ours: ratio × source length (with EOS) + offset, for the longest source
         limit = int(int(batch.src_length.max()) * args.max_ratio) + args.max_offset
         with torch.no_grad():
             output, _, _ = search(model, batch, max_output_length=limit, beam_size=args.beam, beam_alpha=0.6)
-        return output.shape[1]  # decoder steps the batch ran
+        rows = dict(zip(batch.indices.tolist(), output.tolist()))  # sorted rows back in the workload's order
+        outputs[number] = [workload_ids(rows[i]) for i in range(len(rows))]
+        return calls[0] - before
 
     sentences = sum(b.nseqs for b in batches)
-    return decoding_result(run, batches, sentences, sum(p.numel() for p in model.parameters()))
+    result = decoding_result(run, list(enumerate(batches)), sentences, sum(p.numel() for p in model.parameters()))
+    return {**result, "outputs": [outputs[number] for number in range(len(batches))]}
 
 
 def main() -> None:
@@ -107,6 +143,7 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--max-ratio", type=float, default=1.0)
     parser.add_argument("--max-offset", type=int, default=1)
+    parser.add_argument("--checkpoint", type=Path, help="decode: a JoeyNMT model directory (or a checkpoint in one)")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     torch.set_num_threads(args.threads)

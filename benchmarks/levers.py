@@ -2,7 +2,9 @@
 
 - Batching: length-bucketed token batches (ours) vs the same token budget over shuffled sentences.
 - Optimizer: Adam's per-parameter loop (torch's CPU default) vs `foreach` vs `fused`.
-- Key/value cache: greedy decoding through `Decoder.step` (cached) vs recomputing the prefix.
+- Key/value cache: greedy decoding through `Decoder.step` (cached) vs the same search re-running the
+  decoder over the whole prefix at every step, the source encoded and the cross-attention keys and
+  values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
 - torch.compile: the transformer's training step compiled vs eager (and the compile time).
 
 bf16 against fp32 is in train_throughput.md and decode_throughput.md. Usage:
@@ -19,18 +21,21 @@ import time
 
 import torch
 from harness import common_options, machine_lines, write_table
+from machine import native_bf16
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
 from seq2seq.data.batching import Batch, collate, group_by_tokens, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
-from seq2seq.data.tokenizer import BOS_ID, TokenizerSettings, build_tokenizer
-from seq2seq.decoding import greedy_search
+from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, TokenizerSettings, build_tokenizer
+from seq2seq.decoding import greedy_search, max_output_lengths, step_limit
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.training.precision import autocast
 from seq2seq.training.trainer import Trainer
 
 CPU = torch.device("cpu")
+UNCACHED = ("no cache (source encoded, cross-attention keys and values made once per batch; every step re-runs the "
+            "decoder over the whole prefix, projecting only its last position onto the vocabulary)")
 
 
 def padding_share(batches: list[Batch]) -> float:
@@ -71,13 +76,31 @@ def train_speed(trainer: Trainer, batches: list[Batch], warmup: int = 2, repeats
 
 
 @torch.inference_mode()
-def recompute_greedy(model: EncoderDecoder, src: torch.Tensor, src_mask: torch.Tensor, steps: int) -> torch.Tensor:
-    """Greedy decoding without the cache: the whole prefix goes through the decoder at every step."""
-    prefix = torch.full((src.size(0), 1), BOS_ID, dtype=torch.long)
-    for _ in range(steps):
-        logits, _ = model(src, src_mask, prefix)
-        prefix = torch.cat([prefix, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
-    return prefix
+def uncached_greedy(
+    model: EncoderDecoder, src: torch.Tensor, src_mask: torch.Tensor, max_ratio: float, max_offset: int
+) -> list[list[int]]:
+    """`greedy_search` less the key/value cache: the cache's fair baseline. As there, the source is encoded
+    and the decoder's memory prepared (`Decoder.prepare`: the cross-attention keys and values) once per
+    batch, outputs stop at the same limits, and only the newest position is projected onto the vocabulary;
+    but every step runs the decoder over the whole prefix from its initial state instead of one new
+    position from the cached state. Returns the output tokens."""
+    decoder = model.decoder
+    memory = decoder.prepare(model.encode(src, src_mask))
+    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, None))  # [batch]
+    prefix = torch.full((src.size(0), 1), BOS_ID, dtype=torch.long, device=src.device)  # [batch, steps so far + 1]
+    finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
+    for t in range(int(limits.max())):
+        last = torch.zeros_like(prefix, dtype=torch.bool)
+        last[:, -1] = True
+        logits, _ = decoder(prefix, memory, only=last)  # [batch, vocab]: every position computed again, the last projected
+        tokens = logits.argmax(dim=-1)
+        tokens = torch.where(finished, torch.full_like(tokens, PAD_ID), tokens)
+        tokens = torch.where(~finished & (t + 1 >= limits), torch.full_like(tokens, EOS_ID), tokens)
+        prefix = torch.cat([prefix, tokens.unsqueeze(1)], dim=1)
+        finished |= tokens == EOS_ID
+        if bool(finished.all()):
+            break
+    return [row[:row.index(EOS_ID)] if EOS_ID in row else row for row in prefix[:, 1:].tolist()]
 
 
 def timed(function, *args) -> float:
@@ -129,13 +152,12 @@ def main() -> None:
     src_ids = tokenizer.encode_src(test.src[:200])
     groups = token_batches(make_examples(src_ids, [[] for _ in src_ids]), 4096, shuffle=False)
     decode_batches = [collate(g) for g in groups]
-    with autocast(CPU, "bf16"):
-        cached = sum(timed(greedy_search, model, b.src, b.src_mask, 1.0, 1) for b in decode_batches)
-        recomputed = sum(
-            timed(recompute_greedy, model, b.src, b.src_mask, int(b.src_mask.sum(dim=1).max()) + 1) for b in decode_batches
-        )
-    row("transformer greedy decoding, bf16: key/value cache", "recompute the prefix", len(src_ids) / recomputed,
-        "cached", len(src_ids) / cached, "sentences/s")
+    for precision in ("fp32", "bf16") if native_bf16() else ("fp32",):  # emulated bf16 would time the emulation
+        with autocast(CPU, precision):
+            cached = sum(timed(greedy_search, model, b.src, b.src_mask, 1.0, 1) for b in decode_batches)
+            uncached = sum(timed(uncached_greedy, model, b.src, b.src_mask, 1.0, 1) for b in decode_batches)
+        row(f"transformer greedy decoding, {precision}: key/value cache", UNCACHED, len(src_ids) / uncached,
+            "cached (`Decoder.step`: one new position per step)", len(src_ids) / cached, "sentences/s")
 
     lines = ["# Speed levers, one at a time", "", *header, "",
              f"Command: `python benchmarks/levers.py --steps {args.steps} --threads {args.threads}`; training: "

@@ -1,16 +1,19 @@
 """Times seq2seq on the shared workload, in a process of its own so its peak memory is its own.
 
     python benchmarks/ours_worker.py train  --preset rnn --workload W.json --precision bf16 [--threads 2] [--warmup 3]
-    python benchmarks/ours_worker.py decode --preset rnn --workload W.json --precision bf16 --beam 5
+    python benchmarks/ours_worker.py decode --preset rnn --workload W.json --precision bf16 --beam 5 [--checkpoint RUN]
 
 Training runs `Trainer.train_step`, the code `seq2seq-train` runs, with the default training preset
 (label smoothing 0.1, clipping 1.0, Adam, noam schedule); decoding runs `greedy_search` and
-`beam_search` as `seq2seq-eval` does. Prints one JSON object.
+`beam_search` as `seq2seq-eval` does, on a freshly initialised model or on the trained weights of
+--checkpoint, opened as `seq2seq-eval` opens them. Prints one JSON object; a decoding one also holds
+the outputs' token ids, batch by batch, so that the caller can score them.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import sys
 from pathlib import Path
@@ -23,7 +26,8 @@ from machine import decoding_result, training_result
 
 from seq2seq.data.batching import Batch, collate, make_examples
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search
-from seq2seq.models.encoder_decoder import build_model
+from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.pipeline import open_run
 from seq2seq.training.precision import autocast
 from seq2seq.training.trainer import Trainer, batch_loss
 
@@ -55,11 +59,31 @@ def train(args: argparse.Namespace, workload: dict) -> dict:
     return training_result(step, backward, batches, args.warmup, parameters)
 
 
+def decoding_model(args: argparse.Namespace, workload: dict) -> EncoderDecoder:
+    """The trained model of --checkpoint, else a freshly initialised one of the preset."""
+    if args.checkpoint is None:
+        torch.manual_seed(0)
+        return build_model(compose_config(args.preset).model, workload["vocab_size"], workload["vocab_size"]).eval()
+    trained = open_run(args.checkpoint, ["device=cpu"])
+    if trained.config.model.name != args.preset:
+        sys.exit(f"--checkpoint {args.checkpoint}: a {trained.config.model.name} run, not {args.preset}")
+    for model in (trained.tokenizer.src_model, trained.tokenizer.tgt_model):
+        if not filecmp.cmp(model, workload["tokenizer_model"], shallow=False):
+            sys.exit(f"--checkpoint {args.checkpoint}: trained on other subwords than the workload's "
+                     f"({workload['tokenizer_model']}), so its ids mean other pieces")
+    return trained.model
+
+
 def decode(args: argparse.Namespace, workload: dict) -> dict:
-    config = compose_config(args.preset)
-    torch.manual_seed(0)
-    model = build_model(config.model, workload["vocab_size"], workload["vocab_size"]).eval()
+    model = decoding_model(args, workload)
     batches = [collate(make_examples(src, [[] for _ in src])) for src in workload["decode_batches"]]
+    outputs: dict[int, list[list[int]]] = {}
+    calls = [0]  # decoder steps run: `decoder.output` makes each step's logits, once per step
+
+    def count_step(*_) -> None:
+        calls[0] += 1
+
+    model.decoder.output.register_forward_hook(count_step)
 
     def search(batch: Batch) -> list[Hypothesis]:
         with autocast(CPU, args.precision):
@@ -68,11 +92,15 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
             found = beam_search(model, batch.src, batch.src_mask, args.beam, 0.6, args.max_ratio, args.max_offset)
             return [best[0] for best in found]
 
-    def decoder_steps(batch: Batch) -> int:
-        return max(len(h.tokens) for h in search(batch)) + 1  # the longest output, with its EOS, set the batch's steps
+    def decoder_steps(numbered: tuple[int, Batch]) -> int:
+        number, batch = numbered
+        before = calls[0]
+        outputs[number] = [h.tokens for h in search(batch)]
+        return calls[0] - before
 
     sentences = sum(b.src.size(0) for b in batches)
-    return decoding_result(decoder_steps, batches, sentences, sum(p.numel() for p in model.parameters()))
+    result = decoding_result(decoder_steps, list(enumerate(batches)), sentences, sum(p.numel() for p in model.parameters()))
+    return {**result, "outputs": [outputs[number] for number in range(len(batches))]}
 
 
 def main() -> None:
@@ -86,6 +114,7 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--max-ratio", type=float, default=1.0)
     parser.add_argument("--max-offset", type=int, default=1)
+    parser.add_argument("--checkpoint", type=Path, help="decode: a seq2seq-train run directory (or a checkpoint in one)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     workload = json.loads(args.workload.read_text())

@@ -32,10 +32,12 @@ def build_workload(
     decode_groups = token_batches(make_examples(test_src, [[] for _ in test_src]), decode_batch_tokens, shuffle=False)
     return {
         "vocab_size": tokenizer.src_vocab_size,
+        "tokenizer_model": str(tokenizer.tgt_model),  # whose ids these are: trained checkpoints must share it
         "batch_tokens": batch_tokens,
         # without specials: each worker appends EOS to sources and wraps targets in BOS ... EOS
         "train_batches": [{"src": [e.src[:-1] for e in g], "tgt": [e.tgt for e in g]} for g in groups],
         "decode_batches": [[test_src[e.index] for e in g] for g in decode_groups],
+        "decode_sentences": [[e.index for e in g] for g in decode_groups],  # line numbers in test_2016_flickr
     }
 
 

@@ -17,13 +17,22 @@ BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 WORKER = BENCHMARKS / "ours_worker.py"
 
 sys.path.insert(0, str(BENCHMARKS))  # the benchmarks import each other as top-level modules
+import decode_throughput  # noqa: E402
+import levers  # noqa: E402
 import ours_worker  # noqa: E402
 import quality_vs_joeynmt  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
 from harness import DEFAULT_JOEYNMT_PYTHON as JOEYNMT_PYTHON  # noqa: E402
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS  # noqa: E402
+from trained_models import check_same_ids  # noqa: E402
 from training_logs import ValidationPoint, first_reaching, joeynmt_curve, joeynmt_parameters, ours_curve  # noqa: E402
+from workload import build_workload, save_workload  # noqa: E402
+
+from seq2seq.data.batching import collate, make_examples  # noqa: E402
+from seq2seq.data.tokenizer import Tokenizer  # noqa: E402
+from seq2seq.decoding import greedy_search  # noqa: E402
+from seq2seq.models.encoder_decoder import build_model  # noqa: E402
 
 
 def run_worker(*options: str, python: Path | str = sys.executable, worker: Path = WORKER) -> dict:
@@ -264,3 +273,161 @@ def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, 
         "| transformer | 9.00 | 2.0 min (update 20) | 2.0 min (update 20) | 1.0× |",
     ]
     assert "- transformer, JoeyNMT: 1.0: 5.00, 2.0: 9.00" in lines and lines[-1] == quality_vs_joeynmt.CAVEATS
+
+
+# ---- decoding: the key/value cache's fair baseline, trained checkpoints, the decoding table ----------------------
+
+def ends_some_outputs(output_layer: torch.nn.Module, inputs: tuple[torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
+    """A forward hook on the decoder's output layer that makes EOS win wherever the decoder's first feature exceeds
+    its second by 1.6: untrained models (almost) never choose EOS; with this rule and seed, some outputs end early."""
+    features = inputs[0]
+    return logits + 1e4 * (features[..., 0] - features[..., 1] > 1.6).unsqueeze(-1) * (torch.arange(logits.size(-1)) == 3)
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models decode fastest on one thread, and many times slower on two of a busy machine's cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("preset", ["transformer", "rnn_attention"])
+def test_the_caches_baseline_decodes_what_cached_greedy_search_decodes(preset, one_thread):
+    torch.manual_seed(0)
+    model = build_model(levers.preset_config(preset).model, 40, 40).eval()
+    model.decoder.output.register_forward_hook(ends_some_outputs)
+    sources = [[4 + (5 * i + 3 * j) % 36 for j in range(2 + i)] for i in range(8)]
+    batch = collate(make_examples(sources, [[] for _ in sources]))
+    cached = [h.tokens for h in greedy_search(model, batch.src, batch.src_mask, 1.5, 2)]
+    assert levers.uncached_greedy(model, batch.src, batch.src_mask, 1.5, 2) == cached
+    limits = [int((len(source) + 1) * 1.5) + 2 - 1 for source in sources]  # subwords before the forced EOS
+    lengths = [len(tokens) for tokens in cached]
+    # both ways an output ends are exercised: EOS chosen early (then padding while others go on), EOS forced
+    assert any(n < limit for n, limit in zip(lengths, limits)) and any(n == limit for n, limit in zip(lengths, limits))
+
+
+def test_ours_worker_decodes_a_trained_run_with_its_weights(tmp_path, one_thread):
+    corpus = tiny_multi30k(tmp_path / "multi30k")
+    cache = tmp_path / "tokenizer"
+    workload = build_workload(corpus, cache, 512, 0, 4096, 30)  # the run below finds this subword model in `cache`
+    run = tmp_path / "run"
+    splits = {"train": "train", "valid": "val", "test": "test_2016_flickr"}
+    files = [f"data.corpus.splits.{split}.{side}={corpus / name}.{lang}"
+             for split, name in splits.items() for side, lang in (("src", "de"), ("tgt", "en"))]
+    small = [f"model.{part}.{key}=32" for part, keys in (("encoder", ("hidden_size", "embedding_dim")),
+             ("decoder", ("hidden_size", "embedding_dim", "attention_size"))) for key in keys]
+    training = subprocess.run([str(side_by_side.SEQ2SEQ_TRAIN), "data=files", *files, "model=rnn_attention", *small,
+                               "train=tiny", "train.max_epochs=1", "precision=fp32", "device=cpu", "threads=1",
+                               f"tokenizer.cache_dir={cache}", f"hydra.run.dir={run}"], capture_output=True, text=True)
+    assert training.returncode == 0, training.stderr[-2000:]
+
+    def task(preset: str) -> argparse.Namespace:  # the worker's options, seq2seq-eval's output limits
+        return argparse.Namespace(preset=preset, checkpoint=run, precision="fp32", beam=1, max_ratio=1.5, max_offset=10)
+
+    decoded = ours_worker.decode(task("rnn_attention"), workload)
+    tokenizer = Tokenizer.load(run / "tokenizer")
+    outputs = {number: text for numbers, batch in zip(workload["decode_sentences"], decoded["outputs"])
+               for number, text in zip(numbers, tokenizer.decode_tgt(batch))}
+    # what the run's own evaluation wrote (greedy, fp32): the worker decoded the trained weights
+    assert [outputs[n] for n in range(30)] == (run / "hypotheses" / "test.txt").read_text().splitlines()
+    assert decoded["sentences"] == 30 and decoded["decoder_steps"] > 0
+
+    with pytest.raises(SystemExit, match="a rnn_attention run, not transformer"):
+        ours_worker.decode(task("transformer"), workload)
+
+
+@pytest.mark.skipif(not JOEYNMT_PYTHON.exists(),
+                    reason=f"no JoeyNMT environment at {JOEYNMT_PYTHON} (benchmarks/setup_joeynmt.sh makes one)")
+def test_joeynmt_worker_decodes_a_saved_model_and_its_vocabulary_shares_our_ids(joeynmt_setup, tmp_path):
+    data, _, joey, _ = joeynmt_setup
+    workload = build_workload(data.root, data.tokenizer_cache, 512, 0, 48, 12)  # several batches, sorted by JoeyNMT
+    assert len(workload["decode_batches"]) > 1
+    path = tmp_path / "workload.json"
+    save_workload(workload, path)
+    model_dir = tmp_path / "joeynmt"
+    model_dir.mkdir()
+    (model_dir / "config.yaml").write_text(yaml.safe_dump(joey))  # as `joeynmt train` copies its config
+    # a model directory as JoeyNMT's training leaves it (vocabularies saved by its own code, weights in
+    # best.ckpt; seed 1, where the worker's fresh models have seed 0); that model's greedy outputs for the
+    # workload's batches in their order, and the worker's decoding of the directory, in one process
+    probe = (
+        f"import json, sys, torch; sys.path.insert(0, {str(BENCHMARKS)!r})\n"
+        "from argparse import Namespace\n"
+        "from pathlib import Path\n"
+        "from joeynmt.config import load_config, parse_global_args\n"
+        "from joeynmt.data import load_data\n"
+        "from joeynmt.model import build_model\n"
+        "from joeynmt.search import search\n"
+        "import joeynmt_worker\n"
+        "torch.set_num_threads(1)\n"
+        "model_dir, workload = Path(sys.argv[1]), json.load(open(sys.argv[2]))\n"
+        "args = parse_global_args(load_config(model_dir / 'config.yaml'), mode='train')\n"
+        "src_vocab, trg_vocab, _, _, _ = load_data(args.data, datasets=['train'])\n"
+        "src_vocab.to_file(model_dir / 'src_vocab.txt'); trg_vocab.to_file(model_dir / 'trg_vocab.txt')\n"
+        "torch.manual_seed(1)\n"
+        "model = build_model(args.model, src_vocab, trg_vocab).eval()\n"
+        "torch.save({'model_state': model.state_dict()}, model_dir / 'best.ckpt')\n"
+        "rows = []\n"
+        "for sources in workload['decode_batches']:\n"
+        "    batch = joeynmt_worker.make_batch(sources, None)\n"
+        "    with torch.no_grad():\n"
+        "        output, _, _ = search(model, batch, int(batch.src_length.max()) + 1, beam_size=1, beam_alpha=0.6)\n"
+        "    rows.append(output.tolist())\n"
+        "task = Namespace(preset='transformer', checkpoint=model_dir, beam=1, max_ratio=1.0, max_offset=1)\n"
+        "print(json.dumps({'direct': rows, 'worker': joeynmt_worker.decode(task, workload)}))\n"
+    )
+    done = subprocess.run([str(JOEYNMT_PYTHON), "-c", probe, str(model_dir), str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = [[row[:row.index(3)] if 3 in row else row for row in rows] for rows in found["direct"]]  # to JoeyNMT's EOS
+    assert all(0 not in row for rows in expected for row in rows)  # no UNK, whose id the worker translates
+    decoded = found["worker"]
+    assert decoded["outputs"] == expected
+    assert decoded["decoder_steps"] == sum(len(sources[-1]) + 2 for sources in workload["decode_batches"])
+
+    check_same_ids(model_dir, data.tokenizer)  # the ids JoeyNMT's vocabulary gives each subword are ours
+    lines = (model_dir / "trg_vocab.txt").read_text(encoding="utf-8").splitlines()
+    lines[5], lines[6] = lines[6], lines[5]
+    (model_dir / "trg_vocab.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="trg_vocab.txt: not our subword model's pieces"):
+        check_same_ids(model_dir, data.tokenizer)
+
+
+def decode_result(sentences: int, seconds: float, steps: int, bleu: float, peak_rss_mib: float) -> dict:
+    return {"sentences": sentences, "seconds": seconds, "decoder_steps": steps, "bleu": bleu, "peak_rss_mib": peak_rss_mib}
+
+
+def test_decode_table_scores_outputs_in_sentence_order_and_compares_equal_precisions(joeynmt_setup):
+    data = joeynmt_setup[0]
+    workload = build_workload(data.root, data.tokenizer_cache, 512, 0, 48, 10)
+    assert len(workload["decode_sentences"]) > 1  # batches sorted by length: not the file's order
+    references = (data.root / "test_2016_flickr.en").read_text().splitlines()[:10]
+    ids = data.tokenizer.encode_tgt(references)
+    outputs = [[ids[number] for number in numbers] for numbers in workload["decode_sentences"]]
+    result = {"sentences": 10, "seconds": 1.0, "outputs": outputs}
+    assert decode_throughput.scored(result, workload, data, references)["bleu"] == pytest.approx(100)
+    shifted = {**result, "outputs": [batch[1:] + batch[:1] for batch in outputs]}  # each batch's outputs misplaced
+    assert decode_throughput.scored(shifted, workload, data, references)["bleu"] < 50
+
+    runs = {decode_throughput.OURS_FP32: decode_result(1000, 4.0, 900, 35.1, 600),  # 250 sentences/s
+            decode_throughput.OURS_BF16: decode_result(1000, 2.5, 905, 35.0, 650),  # 400 sentences/s
+            decode_throughput.JOEYNMT: decode_result(1000, 10.0, 950, 34.2, 900)}  # 100 sentences/s
+    header = decode_throughput.header(with_bleu=True)
+    row = dict(zip(header[0].split(" | "), decode_throughput.table_row("transformer", "beam 5", runs, True).split(" | ")))
+    assert len(row) == header[1].count("|") - 1
+    assert row["ours fp32 ÷ JoeyNMT fp32"] == "2.50×"  # fp32 over fp32, never our bf16's 4.00×
+    assert (row["sentences/s, ours bf16"], row["ours bf16 ÷ ours fp32"]) == ("400.0", "1.60×")
+    assert row["decoder steps, ours fp32 / ours bf16 / JoeyNMT"] == "900 / 905 / 950"
+    assert row["test BLEU, ours fp32 / ours bf16 / JoeyNMT"] == "35.10 / 35.00 / 34.20"
+
+    ours = {key: runs[key] for key in (decode_throughput.OURS_FP32, decode_throughput.OURS_BF16)}
+    rnn = decode_throughput.table_row("rnn", "greedy", ours, False)
+    assert rnn == ("| rnn | greedy | 250.0 | no equivalent | no equivalent | 400.0 | 1.60× | 900 / 905 / no equivalent | "
+                   "600 / 650 / no equivalent |")
+    assert "| not measured |" in decode_throughput.table_row("transformer", "greedy", ours, False)  # not installed
+    fp32 = {key: runs[key] for key in (decode_throughput.OURS_FP32, decode_throughput.JOEYNMT)}  # a CPU without bf16
+    assert decode_throughput.table_row("transformer", "greedy", fp32, False) == (
+        "| transformer | greedy | 250.0 | 100.0 | 2.50× | no native bf16 | no native bf16 | 900 / no native bf16 / 950 | "
+        "600 / no native bf16 / 900 |")
