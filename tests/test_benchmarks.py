@@ -129,6 +129,9 @@ def test_training_table_compares_equal_precisions_and_gives_rnn_no_joeynmt_twin(
     # JoeyNMT not installed: its transformer counterpart exists but was not measured
     assert "not measured" in train_throughput.preset_row("transformer", ours, peaks)
     assert "no equivalent" not in train_throughput.preset_row("transformer", ours, peaks)
+    # a CPU without native bf16: no bf16 run, its cells say why
+    fp32_only = train_throughput.preset_row("rnn", {("seq2seq", "fp32"): ours["seq2seq", "fp32"]}, {"fp32": 100e9})
+    assert fp32_only.endswith("| no native bf16 | no native bf16 | no native bf16 | 1,400 / no native bf16 / no equivalent |")
 
 
 # ---- the equal-budget quality benchmark against JoeyNMT: everything but the training itself -------------------
