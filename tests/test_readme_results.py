@@ -18,18 +18,31 @@ ROOT = Path(__file__).resolve().parent.parent
 README_TABLES = quoted_tables((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("table", README_TABLES, ids=[f"{t.path}:{t.split}:{t.measure}:{t.view}" for t in README_TABLES])
+@pytest.mark.parametrize("table", README_TABLES, ids=[f"{t.path}:{t.selection}" for t in README_TABLES])
 def test_readme_table_matches_its_report(table):
     assert (ROOT / table.path).is_file(), f"README quotes {table.path}, which is not committed"
     assert table.lines == table.expected(ROOT), f"README table from {table.path} differs"
 
 
 def test_every_result_table_of_the_readme_is_quoted_from_a_report():
-    """A table with model columns (`rnn` ...) and no marker would be typed by hand."""
+    """A table of model columns (`rnn` ...) or of speeds (tok/s, sentences/s) without a marker would be typed by hand."""
     markdown = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(markdown):
-        if line.startswith("|") and "`rnn`" in line and (number == 0 or not markdown[number - 1].startswith("|")):
+        results = any(word in line for word in ("`rnn`", "tok/s", "sentences/s"))
+        if line.startswith("|") and results and (number == 0 or not markdown[number - 1].startswith("|")):
             assert MARKER.fullmatch(markdown[number - 1].strip()), f"README line {number + 1}: a result table without a marker"
+
+
+def test_a_results_table_is_quoted_as_the_benchmark_wrote_it(tmp_path):
+    (tmp_path / "speed.md").write_text("# Speed\n\n| a | b |\n|---|--:|\n| x | 1.50× |\n\nnote\n\n| c |\n|---|\n| y |\n")
+    quoted = "intro\n<!-- table: speed.md number=2 -->\n| c |\n|---|\n| y |\n\nafter\n"
+    [table] = quoted_tables(quoted)
+    assert (table.path, table.selection, table.lines) == ("speed.md", "number=2", ["| c |", "|---|", "| y |"])
+    assert table.lines == table.expected(tmp_path)
+    stale = quoted.replace("number=2", "number=1")
+    assert requote(stale, tmp_path) == stale.replace("| c |\n|---|\n| y |", "| a | b |\n|---|--:|\n| x | 1.50× |")
+    with pytest.raises(ValueError, match="speed.md has 2 Markdown table"):
+        quoted_tables(quoted.replace("number=2", "number=3"))[0].expected(tmp_path)
 
 
 def test_an_edited_number_fails_and_requote_restores_it():
