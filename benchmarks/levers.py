@@ -2,12 +2,16 @@
 
 - Batching: length-bucketed token batches (ours) vs the same token budget over shuffled sentences.
 - Optimizer: Adam's per-parameter loop (torch's CPU default) vs `foreach` vs `fused`.
+- Loss: the output layer and softmax at real target positions only (`batch_loss`) vs at every position,
+  padding included (the loss before commit 4f27a8f).
 - Key/value cache: greedy decoding through `Decoder.step` (cached) vs the same search re-running the
   decoder over the whole prefix at every step, the source encoded and the cross-attention keys and
   values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
 - torch.compile: the transformer's training step compiled vs eager (and the compile time).
 
-bf16 against fp32 is in train_throughput.md and decode_throughput.md. Usage:
+Training levers run in bf16 where the CPU has it natively, else in fp32 (emulated bf16 would time the
+emulation); the precision is in each row. bf16 against fp32 is in train_throughput.md and
+decode_throughput.md. Usage:
 
     python benchmarks/levers.py [--steps 10] [--threads 2]
 """
@@ -18,8 +22,10 @@ import argparse
 import os
 import random
 import time
+from unittest import mock
 
 import torch
+import torch.nn.functional as F
 from harness import common_options, machine_lines, write_table
 from machine import native_bf16
 from hydra import compose, initialize_config_module
@@ -103,6 +109,14 @@ def uncached_greedy(
     return [row[:row.index(EOS_ID)] if EOS_ID in row else row for row in prefix[:, 1:].tolist()]
 
 
+def loss_over_every_position(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
+    """The training loss before commit 4f27a8f: every target position, padding included, projected onto the
+    vocabulary, the padding then masked out of the cross-entropy."""
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID,
+                           label_smoothing=label_smoothing, reduction="sum")
+
+
 def timed(function, *args) -> float:
     start = time.perf_counter()
     function(*args)
@@ -130,22 +144,29 @@ def main() -> None:
         rows.append(f"| {lever} | {baseline}: {base:,.1f} {unit} | {variant}: {value:,.1f} {unit} | {value / base:.2f}× |")
         print(rows[-1], flush=True)
 
+    training = "bf16" if native_bf16() else "fp32"
     for preset in ("rnn_attention", "transformer"):
-        random_speed = train_speed(trainer_for(preset, vocab, "bf16"), shuffled)
-        bucketed_speed = train_speed(trainer_for(preset, vocab, "bf16"), bucketed)
-        row(f"{preset} training, bf16: batching", f"shuffled ({100 * padding_share(shuffled):.0f}% padding)",
+        random_speed = train_speed(trainer_for(preset, vocab, training), shuffled)
+        bucketed_speed = train_speed(trainer_for(preset, vocab, training), bucketed)
+        row(f"{preset} training, {training}: batching", f"shuffled ({100 * padding_share(shuffled):.0f}% padding)",
             random_speed, f"length-bucketed ({100 * padding_share(bucketed):.0f}% padding)", bucketed_speed, "tok/s")
-    speeds = {name: train_speed(trainer_for("transformer", vocab, "bf16", **flags), bucketed)
+    for preset in ("rnn_attention", "transformer"):
+        with mock.patch("seq2seq.training.trainer.batch_loss", loss_over_every_position):
+            every_position = train_speed(trainer_for(preset, vocab, training), bucketed)
+        real_positions = train_speed(trainer_for(preset, vocab, training), bucketed)
+        row(f"{preset} training, {training}: output layer and loss", "at every target position, padding included",
+            every_position, "at real target positions only", real_positions, "tok/s")
+    speeds = {name: train_speed(trainer_for("transformer", vocab, training, **flags), bucketed)
               for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
                                   "fused": {"fused": True}}.items()}
     for name in ("foreach", "fused"):  # fused is what Trainer uses (make_adam)
-        row("transformer training, bf16: Adam", "for-loop (torch's CPU default)", speeds["for-loop"], name, speeds[name],
-            "tok/s")
-    trainer = trainer_for("transformer", vocab, "bf16")
+        row(f"transformer training, {training}: Adam", "for-loop (torch's CPU default)", speeds["for-loop"], name,
+            speeds[name], "tok/s")
+    trainer = trainer_for("transformer", vocab, training)
     eager = train_speed(trainer, bucketed)
     trainer.train_model = torch.compile(trainer.model, dynamic=True)
     compile_seconds = timed(trainer.train_step, bucketed[0])
-    row(f"transformer training, bf16: torch.compile (compiling took {compile_seconds:.0f} s)", "eager", eager,
+    row(f"transformer training, {training}: torch.compile (compiling took {compile_seconds:.0f} s)", "eager", eager,
         "compiled", train_speed(trainer, bucketed), "tok/s")
 
     model = build_model(preset_config("transformer").model, vocab, vocab).eval()

@@ -434,3 +434,14 @@ def test_decode_table_scores_outputs_in_sentence_order_and_compares_equal_precis
     assert decode_throughput.table_row("transformer", "greedy", fp32, False) == (
         "| transformer | greedy | 250.0 | 100.0 | 2.50× | no native bf16 | no native bf16 | 900 / no native bf16 / 950 | "
         "600 / no native bf16 / 900 |")
+
+
+def test_the_loss_levers_baseline_is_the_same_loss_over_every_position(one_thread):
+    """The lever changes only where the output layer runs, not the loss: both give the same number."""
+    from seq2seq.training.trainer import batch_loss
+
+    torch.manual_seed(0)
+    model = build_model(levers.preset_config("transformer").model, 40, 40).eval()
+    batch = collate(make_examples([[5, 6, 7], [7, 6], [5, 5, 6, 7]], [[8, 9, 10, 11, 12], [14], [16, 17]]))
+    every = levers.loss_over_every_position(model, batch, 0.1)
+    assert every.item() == pytest.approx(batch_loss(model, batch, 0.1).item(), rel=1e-6)
