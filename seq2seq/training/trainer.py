@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from omegaconf import DictConfig
 from tqdm import tqdm
 
@@ -28,6 +27,7 @@ from seq2seq.data.tokenizer import PAD_ID
 from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.training.distributed import Distributed, shard, wrap
+from seq2seq.training.loss import smoothed_cross_entropy
 from seq2seq.training.precision import autocast
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def batch_loss(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> t
     """
     real = batch.tgt_out != PAD_ID
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in, only=real)  # [real target tokens, vocab]
-    return F.cross_entropy(logits.float(), batch.tgt_out[real], label_smoothing=label_smoothing, reduction="sum")
+    return smoothed_cross_entropy(logits, batch.tgt_out[real], label_smoothing)
 
 
 @torch.inference_mode()
