@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seq2seq.models.attention import MultiHeadAttention
 from seq2seq.models.interfaces import Encoder, Memory, gather_positions, last_positions, masked_mean
-from seq2seq.models.rnn import make_rnn
+from seq2seq.models.rnn import make_rnn, run_over_lengths
 from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
 
 
 class RNNEncoder(Encoder):
-    """GRU or LSTM over the embedded source, run on packed sequences so padding is never read."""
+    """GRU or LSTM over the embedded source; no direction reads padding before a real token (`run_over_lengths`)."""
 
     def __init__(
         self,
@@ -42,12 +41,8 @@ class RNNEncoder(Encoder):
 
     def forward(self, src: Tensor, src_mask: Tensor) -> Memory:
         embedded = self.dropout(self.embedding(src))  # [batch, src_len, embedding_dim]
-        lengths = src_mask.sum(dim=1).cpu()
-        packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
-        outputs, final = self.rnn(packed)
-        states, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.size(1))
-        hidden = final[0] if isinstance(final, tuple) else final  # [layers * directions, batch, hidden]
-        summary = torch.cat(list(hidden[-self.directions :]), dim=-1)  # [batch, directions * hidden]
+        states, final = run_over_lengths(self.rnn, embedded, src_mask.sum(dim=1))
+        summary = torch.cat(list(final), dim=-1)  # [batch, directions * hidden]
         return Memory(states=self.dropout(states), mask=src_mask, summary=summary)
 
 
