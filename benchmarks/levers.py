@@ -2,8 +2,9 @@
 
 - Batching: length-bucketed token batches (ours) vs the same token budget over shuffled sentences.
 - Optimizer: Adam's per-parameter loop (torch's CPU default) vs `foreach` vs `fused`.
-- Loss: the output layer and softmax at real target positions only (`batch_loss`) vs at every position,
-  padding included (the loss before commit 4f27a8f).
+- Loss: the output layer at real target positions only and the cross-entropy's hand-written gradient
+  (`batch_loss`, commits 4f27a8f and 46248c6) vs the loss before both: every position projected,
+  padding included, and `F.cross_entropy`.
 - Key/value cache: greedy decoding through `Decoder.step` (cached) vs the same search re-running the
   decoder over the whole prefix at every step, the source encoded and the cross-attention keys and
   values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
@@ -110,8 +111,8 @@ def uncached_greedy(
 
 
 def loss_over_every_position(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
-    """The training loss before commit 4f27a8f: every target position, padding included, projected onto the
-    vocabulary, the padding then masked out of the cross-entropy."""
+    """The training loss before commits 4f27a8f and 46248c6: every target position, padding included, projected
+    onto the vocabulary, then `F.cross_entropy` with the padding masked out."""
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID,
                            label_smoothing=label_smoothing, reduction="sum")
@@ -154,8 +155,9 @@ def main() -> None:
         with mock.patch("seq2seq.training.trainer.batch_loss", loss_over_every_position):
             every_position = train_speed(trainer_for(preset, vocab, training), bucketed)
         real_positions = train_speed(trainer_for(preset, vocab, training), bucketed)
-        row(f"{preset} training, {training}: output layer and loss", "at every target position, padding included",
-            every_position, "at real target positions only", real_positions, "tok/s")
+        row(f"{preset} training, {training}: output layer and loss", "every target position, padding included; "
+            "F.cross_entropy", every_position, "real target positions only; hand-written gradient", real_positions,
+            "tok/s")
     speeds = {name: train_speed(trainer_for("transformer", vocab, training, **flags), bucketed)
               for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
                                   "fused": {"fused": True}}.items()}
