@@ -104,21 +104,6 @@ def toolkit_jobs(joey: Path | None, task: list[str]) -> dict[tuple[str, str], tu
     return jobs
 
 
-def measure_toolkits(
-    joey: Path | None, task: list[str], rounds: int, work: str
-) -> list[tuple[str, str, dict[str, Any], float, str]]:
-    """The `toolkit_jobs` of one worker task, best of `rounds`: rows of (toolkit, precision, result,
-    speed = result[work] per second, speed as a multiple of JoeyNMT's)."""
-    runs = best_of_rounds(toolkit_jobs(joey, task), rounds)
-    speeds = {key: result[work] / result["seconds"] for key, result in runs.items()}
-    reference = speeds.get(("JoeyNMT", "fp32"))
-    return [
-        (toolkit, precision, result, speeds[toolkit, precision],
-         f"{speeds[toolkit, precision] / reference:.2f}×" if reference else "–")
-        for (toolkit, precision), result in runs.items()
-    ]
-
-
 def machine_lines(threads: int) -> tuple[list[str], dict[str, float]]:
     """The results table's header lines about the machine, and its matmul peaks (FLOP/s) by precision."""
     torch.set_num_threads(threads)

@@ -193,8 +193,8 @@ def training_scores(training: dict[str, Any] | None) -> list[dict[str, Any]]:
     """What a score was bought with: minutes of training (validations included, as `train.max_minutes`
     counts them) and updates, so a budget that was met, or not, stands beside the scores."""
     training = training or {}
-    values = {"train_minutes": training.get("seconds", 0) / 60 if "seconds" in training else None,
-              "train_updates": training.get("steps")}
+    seconds, steps = training.get("seconds"), training.get("steps")
+    values = {"train_minutes": None if seconds is None else seconds / 60, "train_updates": steps}
     return [_score(measure, "all", "all", value, None) for measure, value in values.items() if value is not None]
 
 
