@@ -303,3 +303,19 @@ def test_runs_a_sweep_trained_differently_are_separate_systems_not_seeds(tmp_pat
     assert "rnn train_max_words=30" in {r.model for r in collect_runs([sweep])}  # swept on the command line
     (sweep / "multirun.yaml").unlink()  # no record of a sweep: runs are grouped by model alone
     assert {r.model for r in collect_runs([sweep])} == {"rnn", "rnn_attention"}
+
+
+def test_a_key_one_sweep_swept_and_another_held_fixed_separates_their_runs(tmp_path):
+    """Recipe trials in two rounds: the first swept the batch size, the second held it at 1024 and swept the
+    learning rate. Reported together, the second round's rnn at lr 0.003 is not a seed of the first's."""
+    for sweep_name, swept, jobs in (("round1", "train.batch_tokens: 4096,2048", (("0_rnn", 0.003, 4096), ("1_rnn", 0.003, 2048))),
+                                    ("round2", "train.lr: 0.002,0.003", (("0_rnn", 0.002, 1024), ("1_rnn", 0.003, 1024)))):
+        sweep = tmp_path / sweep_name
+        for job, lr, batch in jobs:
+            write_run(sweep / job, "rnn", 1, [10.0])
+            (sweep / job / "config.yaml").write_text(f"model:\n  name: rnn\nseed: 1\ntrain:\n  lr: {lr}\n  batch_tokens: {batch}\n")
+            (sweep / job / "results.json").write_text(json.dumps({"model": "rnn", "data": "multi30k", "splits": {"test": split_result(10.0, 30.0, [10.0] * 3)}}))
+        (sweep / "multirun.yaml").write_text(f"hydra:\n  sweeper:\n    params:\n      {swept}\n")
+    labels = [run.model for run in collect_runs([tmp_path / "round1", tmp_path / "round2"])]
+    assert labels == ["rnn batch_tokens=4096 lr=0.003", "rnn batch_tokens=2048 lr=0.003",
+                      "rnn batch_tokens=1024 lr=0.002", "rnn batch_tokens=1024 lr=0.003"]

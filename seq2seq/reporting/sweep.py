@@ -98,22 +98,17 @@ def swept_keys(sweep: Path) -> list[str]:
 
 
 def label_by_swept_keys(runs: list[Run]) -> None:
-    """Runs of one model that a sweep trained differently are different systems, not seeds: name each
-    `MODEL KEY=VALUE` (last part of the key) wherever a swept key's value differs among the runs."""
-    for sweep, members in _by_parent(runs).items():
-        configs = {run.name: _config(run.path) for run in members}
-        for key in swept_keys(sweep):
-            values = {run.name: OmegaConf.select(configs[run.name], key, default=None) for run in members}
-            if len({str(v) for v in values.values()}) > 1:
-                for run in members:
-                    run.model = f"{run.model} {key.rsplit('.', 1)[-1]}={values[run.name]}"
-
-
-def _by_parent(runs: list[Run]) -> dict[Path, list[Run]]:
-    groups: dict[Path, list[Run]] = {}
-    for run in runs:
-        groups.setdefault(run.path.parent, []).append(run)
-    return groups
+    """Runs that were trained differently are different systems, not seeds: name each `MODEL KEY=VALUE` (last
+    part of the key) for every key that any of the reported sweeps swept and whose value differs among the runs.
+    The keys are pooled over the sweeps, so a key that one sweep swept and another held fixed still tells the
+    second sweep's runs apart from the first's."""
+    keys = dict.fromkeys(key for sweep in dict.fromkeys(run.path.parent for run in runs) for key in swept_keys(sweep))
+    configs = {run.path: _config(run.path) for run in runs}
+    for key in keys:
+        values = {run.path: OmegaConf.select(configs[run.path], key, default=None) for run in runs}
+        if len({str(value) for value in values.values()}) > 1:
+            for run in runs:
+                run.model = f"{run.model} {key.rsplit('.', 1)[-1]}={values[run.path]}"
 
 
 def _config(path: Path) -> Any:
