@@ -63,6 +63,14 @@ FilesCorpusConfig = constructor_schema(FilesCorpus)
 
 
 @dataclass
+class PublishedBaselinesConfig:
+    """Published scores a corpus's users hold the presets against; seq2seq-report sets them beside ours."""
+
+    source: Optional[str] = None  # who published them, and how they scored (cased or lowercased, which tool)
+    scores: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # split -> measure -> preset -> score
+
+
+@dataclass
 class DataConfig:
     """conf/data: which splits train, validate and test; each corpus adds its `corpus` node."""
 
@@ -71,6 +79,7 @@ class DataConfig:
     valid_split: str = MISSING
     test_splits: list[str] = MISSING
     train_max_words: Optional[int] = None  # runs saved before this key existed trained on every pair
+    baselines: PublishedBaselinesConfig = field(default_factory=PublishedBaselinesConfig)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from seq2seq.reporting.sweep import (
     aggregate,
     choose_splits,
     collect_runs,
+    read_report_csv,
     report_csv,
     unreported_runs,
     write_report,
@@ -319,3 +320,27 @@ def test_a_key_one_sweep_swept_and_another_held_fixed_separates_their_runs(tmp_p
     labels = [run.model for run in collect_runs([tmp_path / "round1", tmp_path / "round2"])]
     assert labels == ["rnn batch_tokens=4096 lr=0.003", "rnn batch_tokens=2048 lr=0.003",
                       "rnn batch_tokens=1024 lr=0.002", "rnn batch_tokens=1024 lr=0.003"]
+
+
+def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_path):
+    """Multi30k's config names bentrevett/pytorch-seq2seq's lowercased test_2016_flickr BLEU; a run saved
+    before `data.baselines` existed takes them from the packaged config of its corpus."""
+    sweep = tmp_path / "sweep"
+    for job, model, lc in (("0_rnn", "rnn", 22.0), ("1_transformer", "transformer", 35.5)):
+        write_run(sweep / job, model, 1, [lc])
+        (sweep / job / "config.yaml").write_text(f"model:\n  name: {model}\nseed: 1\ndata:\n  name: multi30k\n")
+        split = {**split_result(lc - 1, 50.0, [lc] * 3), "bleu_lc": lc, "bleu_lc_ci": [lc - 1, lc + 1]}
+        (sweep / job / "results.json").write_text(json.dumps({"model": model, "data": "multi30k", "splits": {"test_2016_flickr": split}}))
+    markdown = write_report([sweep], None, tmp_path / "out")
+    assert "| rnn | Lowercased BLEU (sacrebleu -lc) | 22.00 [21.00, 23.00] | 20.60 | +1.40 |" in markdown
+    assert "| transformer | Lowercased BLEU (sacrebleu -lc) | 35.50 [34.50, 36.50] | 36.50 | -1.00 |" in markdown
+    assert "Published: bentrevett/pytorch-seq2seq" in markdown
+    published = by_key(read_report_csv(tmp_path / "out" / "report.csv"), "published_bleu_lc")
+    assert published[("rnn", "all")]["mean"] == 20.6 and published[("transformer", "all")]["mean"] == 36.5
+    # a corpus with its own baselines in the run's config, and a preset it does not name
+    (sweep / "0_rnn" / "config.yaml").write_text(
+        "model:\n  name: rnn\nseed: 1\ndata:\n  name: files\n  baselines:\n    source: my lab\n"
+        "    scores:\n      test_2016_flickr:\n        bleu: {rnn: 25.0}\n")
+    markdown = write_report([sweep / "0_rnn"], None, tmp_path / "out2")
+    assert "Published: my lab." in markdown and "| rnn | BLEU | 21.00 [20.00, 22.00] | 25.00 | -4.00 |" in markdown
+    assert "transformer" not in markdown

@@ -21,10 +21,12 @@ from omegaconf import OmegaConf
 
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
+from seq2seq.reporting.baselines import baseline_rows, published_baselines
 from seq2seq.reporting.plots import plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
+METRIC_TITLES = {"bleu": "BLEU", "bleu_lc": "Lowercased BLEU (sacrebleu -lc)", "chrf": "chrF"}
 CONTRASTIVE_VIEWS = ("distance", "length", "cell")
 REPORT_CSV = "report.csv"
 
@@ -322,13 +324,14 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
     if tests and tests[0].get("length_distance_r") is not None:
         lines += [f"Source length and subject–verb distance correlate at r = {tests[0]['length_distance_r']:.2f} "
                   "over this split's contrastive pairs.", ""]
-    for metric, title in (("bleu", "BLEU"), ("bleu_lc", "Lowercased BLEU (sacrebleu -lc)"), ("chrf", "chrF")):
+    for metric, title in METRIC_TITLES.items():
         if any(r["measure"] == metric for r in rows):
             lines += [f"### {title} by source length", ""] + wide_table(rows, metric, "length")
             if metric == "bleu":
                 slopes = [r for r in rows if r["measure"] == "bleu_slope"]
                 lines += ["| slope (BLEU per word) | | " + " | ".join(_cell(r) for r in slopes) + " |"] if slopes else []
             lines.append("")
+    lines += against_published(rows)
     kinds = list(dict.fromkeys(r["measure"] for r in rows if r["measure"].startswith("contrastive_")))
     for measure in kinds:
         kind = measure.removeprefix("contrastive_")
@@ -349,6 +352,32 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
             lines += [f"Contrastive `{measure.removeprefix('contrastive_')}` accuracy % by subject–verb distance:", ""]
             lines += per_seed_table(scores, measure, "distance") + [""]
     return lines
+
+
+def against_published(rows: list[dict[str, Any]]) -> list[str]:
+    """Each model's overall score beside its preset's published one (`published_*` rows), with the difference."""
+    published = [r for r in rows if r["measure"].startswith("published_")]
+    if not published:
+        return []
+    sources = list(dict.fromkeys(r["source"] for r in published if r.get("source")))
+    lines = ["### Against published baselines", ""]
+    lines += [f"Published: {'; '.join(sources)}.", ""] if sources else []
+    lines += ["| model | measure | ours | published | ours − published |", "|---|---|--:|--:|--:|"]
+    for row in published:
+        measure = row["measure"].removeprefix("published_")
+        ours = next((r for r in rows if (r["measure"], r["view"], r["model"]) == (measure, "all", row["model"])), None)
+        difference = "-" if ours is None or ours["mean"] is None else f"{ours['mean'] - row['mean']:+.2f}"
+        lines.append(f"| {row['model']} | {METRIC_TITLES.get(measure, measure)} | {_cell(ours)} | {row['mean']:.2f} | {difference} |")
+    return lines + [""]
+
+
+def published_rows(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """The published baselines of the models scored on `split` (see seq2seq.reporting.baselines)."""
+    models = {}
+    for label, members in group_by_model(runs, split).items():
+        config = _config(members[0].path)
+        models[label] = (str(OmegaConf.select(config, "model.name", default=label)), published_baselines(config))
+    return baseline_rows(models, split)
 
 
 def report_markdown(splits: list[str], runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]],
@@ -456,7 +485,7 @@ def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: b
     """
     runs = collect_runs(paths)
     splits = choose_splits(runs, splits)
-    rows = [row for split in splits for row in aggregate(runs, split)]
+    rows = [row for split in splits for row in [*aggregate(runs, split), *published_rows(runs, split)]]
     scores = [score for split in splits for score in per_run_scores(runs, split)]
     figures: dict[str, list[str]] = {}
     for number, split in enumerate(splits):
