@@ -5,6 +5,8 @@
 - Loss: the output layer at real target positions only and the cross-entropy's hand-written gradient
   (`batch_loss`, commits 4f27a8f and 46248c6) vs the loss before both: every position projected,
   padding included, and `F.cross_entropy`.
+- RNN encoder: over the padded batch, each row reversed within its length for the backward direction
+  (`run_over_lengths`, commit 5c1779c) vs torch's packed sequences, as before that commit.
 - Key/value cache: greedy decoding through `Decoder.step` (cached) vs the same search re-running the
   decoder over the whole prefix at every step, the source encoded and the cross-attention keys and
   values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
@@ -31,6 +33,7 @@ from harness import common_options, machine_lines, write_table
 from machine import native_bf16
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seq2seq.data.batching import Batch, collate, group_by_tokens, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
@@ -118,6 +121,15 @@ def loss_over_every_position(model: EncoderDecoder, batch: Batch, label_smoothin
                            label_smoothing=label_smoothing, reduction="sum")
 
 
+def packed_run(rnn: torch.nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The RNN encoder before commit 5c1779c: packed sequences, padded back with zeros; the last layer's final states."""
+    packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    outputs, final = rnn(packed)
+    hidden = final[0] if isinstance(final, tuple) else final
+    directions = 2 if rnn.bidirectional else 1
+    return pad_packed_sequence(outputs, batch_first=True, total_length=inputs.size(1))[0], hidden[-directions:]
+
+
 def timed(function, *args) -> float:
     start = time.perf_counter()
     function(*args)
@@ -158,6 +170,12 @@ def main() -> None:
         row(f"{preset} training, {training}: output layer and loss", "every target position, padding included; "
             "F.cross_entropy", every_position, "real target positions only; hand-written gradient", real_positions,
             "tok/s")
+    for preset in ("rnn", "rnn_attention"):
+        with mock.patch("seq2seq.models.encoders.run_over_lengths", packed_run):
+            packed = train_speed(trainer_for(preset, vocab, training), bucketed)
+        unpacked = train_speed(trainer_for(preset, vocab, training), bucketed)
+        row(f"{preset} training, {training}: RNN encoder", "packed sequences (pack_padded_sequence)", packed,
+            "padded batch, backward direction reversed within lengths", unpacked, "tok/s")
     speeds = {name: train_speed(trainer_for("transformer", vocab, training, **flags), bucketed)
               for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
                                   "fused": {"fused": True}}.items()}

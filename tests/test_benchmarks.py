@@ -445,3 +445,16 @@ def test_the_loss_levers_baseline_is_the_same_loss_over_every_position(one_threa
     batch = collate(make_examples([[5, 6, 7], [7, 6], [5, 5, 6, 7]], [[8, 9, 10, 11, 12], [14], [16, 17]]))
     every = levers.loss_over_every_position(model, batch, 0.1)
     assert every.item() == pytest.approx(batch_loss(model, batch, 0.1).item(), rel=1e-6)
+
+
+def test_the_encoder_levers_baseline_is_the_same_encoder_packed(one_thread):
+    """The lever changes how the RNN encoder runs, not what it computes: packed and unpacked agree."""
+    from seq2seq.models.rnn import run_over_lengths
+
+    torch.manual_seed(0)
+    encoder = build_model(levers.preset_config("rnn_attention").model, 40, 40).eval().encoder
+    inputs, lengths = torch.randn(3, 6, encoder.rnn.input_size), torch.tensor([6, 2, 4])
+    packed_outputs, packed_final = levers.packed_run(encoder.rnn, inputs, lengths)
+    outputs, final = run_over_lengths(encoder.rnn, inputs, lengths)
+    torch.testing.assert_close(outputs, packed_outputs)
+    torch.testing.assert_close(final, packed_final)
