@@ -29,10 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import MODEL_SIZES, best_of_rounds, common_options, joeynmt_python, machine_lines, write_table
+from harness import MODEL_SIZES, best_of_rounds, common_options, joeynmt_python, machine_lines, toolkit_jobs, write_table
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS
 from joeynmt_config import architecture
-from machine import native_bf16
 from side_by_side import TEST_SPLIT, SharedData, prepare_data, recipe
 from trained_models import TrainedPreset, train_preset
 from training_logs import ValidationPoint
@@ -63,18 +62,6 @@ def options() -> argparse.Namespace:
     parser.add_argument("--max-ratio", type=float, default=1.0, help="untrained condition: output limit per source subword")
     parser.add_argument("--max-offset", type=int, default=1, help="untrained condition: output limit offset")
     return parser.parse_args()
-
-
-def jobs(preset: str, task: list[str], joey: Path | None, trained: TrainedPreset | None) -> dict[Key, tuple]:
-    """Worker jobs for `best_of_rounds`: ours in fp32 and, where the CPU has it natively, bf16; JoeyNMT in fp32
-    where it is installed and has a counterpart. With `trained`, each toolkit decodes its own checkpoint
-    (JoeyNMT only if it trained one)."""
-    ours = [*task, "--checkpoint", str(trained.ours)] if trained else task
-    found = {key: (sys.executable, "ours_worker.py", [*ours, "--precision", key[1]])
-             for key in ((OURS_FP32, OURS_BF16) if native_bf16() else (OURS_FP32,))}
-    if joey and preset in JOEYNMT_PRESETS and (trained is None or trained.joeynmt):
-        found[JOEYNMT] = (joey, "joeynmt_worker.py", [*task, "--checkpoint", str(trained.joeynmt)] if trained else task)
-    return found
 
 
 def scored(result: Result, workload: dict[str, Any], data: SharedData, references: list[str]) -> Result:
@@ -149,7 +136,9 @@ def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: 
     for preset in args.presets:
         for beam in args.beams:
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
-            runs = best_of_rounds(jobs(preset, task, joey, models[preset] if models else None), args.rounds)
+            trained = models[preset] if models else None
+            checkpoints = {"seq2seq": trained.ours, "JoeyNMT": trained.joeynmt} if trained else None
+            runs = best_of_rounds(toolkit_jobs(joey, task, checkpoints), args.rounds)
             runs = {key: score(result) for key, result in runs.items()} if score else runs
             say(lines, table_row(preset, "greedy" if beam == 1 else f"beam {beam}", runs, models is not None))
             results += runs.values()

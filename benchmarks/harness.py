@@ -93,14 +93,26 @@ def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: i
     return best
 
 
-def toolkit_jobs(joey: Path | None, task: list[str]) -> dict[tuple[str, str], tuple[Path | str, str, list[str]]]:
+def toolkit_jobs(joey: Path | None, task: list[str], checkpoints: dict[str, Path | None] | None = None
+                 ) -> dict[tuple[str, str], tuple[Path | str, str, list[str]]]:
     """Jobs for `best_of_rounds`, keyed by (toolkit, precision): ours in fp32 and, where the CPU has it
     natively, bf16 on one worker task (which names its preset with --preset), and JoeyNMT in fp32 where
-    it is installed and has a counterpart of that preset (it trains only in fp32 on CPUs)."""
+    it is installed and has a counterpart of that preset (it trains only in fp32 on CPUs). With
+    `checkpoints` (toolkit -> trained model), each toolkit's worker gets its own with --checkpoint, and a
+    toolkit without one has no job."""
     preset = task[task.index("--preset") + 1]
-    jobs = {("JoeyNMT", "fp32"): (joey, "joeynmt_worker.py", task)} if joey and preset in JOEYNMT_PRESETS else {}
-    for precision in ("fp32", "bf16") if native_bf16() else ("fp32",):
-        jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*task, "--precision", precision])
+
+    def task_of(toolkit: str) -> list[str] | None:
+        if checkpoints is None:
+            return task
+        return None if checkpoints.get(toolkit) is None else [*task, "--checkpoint", str(checkpoints[toolkit])]
+
+    jobs = {}
+    if joey and preset in JOEYNMT_PRESETS and (joey_task := task_of("JoeyNMT")) is not None:
+        jobs[("JoeyNMT", "fp32")] = (joey, "joeynmt_worker.py", joey_task)
+    if (ours := task_of("seq2seq")) is not None:
+        for precision in ("fp32", "bf16") if native_bf16() else ("fp32",):
+            jobs[("seq2seq", precision)] = (sys.executable, "ours_worker.py", [*ours, "--precision", precision])
     return jobs
 
 

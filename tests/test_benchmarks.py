@@ -23,6 +23,7 @@ import ours_worker  # noqa: E402
 import quality_vs_joeynmt  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
+import harness  # noqa: E402
 from harness import DEFAULT_JOEYNMT_PYTHON as JOEYNMT_PYTHON  # noqa: E402
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS  # noqa: E402
 from trained_models import check_same_ids  # noqa: E402
@@ -458,3 +459,21 @@ def test_the_encoder_levers_baseline_is_the_same_encoder_packed(one_thread):
     outputs, final = run_over_lengths(encoder.rnn, inputs, lengths)
     torch.testing.assert_close(outputs, packed_outputs)
     torch.testing.assert_close(final, packed_final)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_toolkit_jobs_give_each_toolkit_its_own_checkpoint_and_skip_one_without(monkeypatch, bf16):
+    """One builder serves both throughput scripts: untrained jobs run the task as given; trained ones add each
+    toolkit's checkpoint, and a toolkit that trained none (or has no counterpart) gets no job."""
+    monkeypatch.setattr(harness, "native_bf16", lambda: bf16)
+    joey, task = Path("/joey/python"), ["decode", "--preset", "transformer", "--beam", "5"]
+    ours_keys = [("seq2seq", "fp32"), ("seq2seq", "bf16")] if bf16 else [("seq2seq", "fp32")]
+    untrained = harness.toolkit_jobs(joey, task)
+    assert set(untrained) == {("JoeyNMT", "fp32"), *ours_keys}
+    assert untrained[("JoeyNMT", "fp32")] == (joey, "joeynmt_worker.py", task)
+    trained = harness.toolkit_jobs(joey, task, {"seq2seq": Path("runs/ours"), "JoeyNMT": Path("joey/model")})
+    assert trained[("JoeyNMT", "fp32")][2] == [*task, "--checkpoint", "joey/model"]
+    assert trained[("seq2seq", "fp32")][2] == [*task, "--checkpoint", "runs/ours", "--precision", "fp32"]
+    assert set(harness.toolkit_jobs(joey, task, {"seq2seq": Path("runs/ours"), "JoeyNMT": None})) == set(ours_keys)
+    assert set(harness.toolkit_jobs(joey, ["decode", "--preset", "rnn"])) == set(ours_keys)  # no JoeyNMT counterpart
+    assert set(harness.toolkit_jobs(None, task)) == set(ours_keys)  # JoeyNMT not installed
