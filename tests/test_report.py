@@ -18,6 +18,7 @@ import pytest
 from matplotlib.image import imread
 
 from seq2seq.errors import UserError
+from seq2seq.reporting.callback import headline_markdown
 from seq2seq.reporting.sweep import (
     aggregate,
     choose_splits,
@@ -337,6 +338,8 @@ def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_pa
     assert "Published: bentrevett/pytorch-seq2seq" in markdown
     published = by_key(read_report_csv(tmp_path / "out" / "report.csv"), "published_bleu_lc")
     assert published[("rnn", "all")]["mean"] == 20.6 and published[("transformer", "all")]["mean"] == 36.5
+    assert "| rnn | Lowercased BLEU (sacrebleu -lc) | 22.00 [21.00, 23.00] | 20.60 | +1.40 |" in headline_markdown(
+        read_report_csv(tmp_path / "out" / "report.csv"), "test_2016_flickr")
     # a corpus with its own baselines in the run's config, and a preset it does not name
     (sweep / "0_rnn" / "config.yaml").write_text(
         "model:\n  name: rnn\nseed: 1\ndata:\n  name: files\n  baselines:\n    source: my lab\n"

@@ -14,7 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from seq2seq.errors import UserError
-from seq2seq.reporting.sweep import REPORT_CSV, read_report_csv, wide_table, write_report
+from seq2seq.reporting.sweep import REPORT_CSV, against_published, read_report_csv, wide_table, write_report
 
 log = logging.getLogger("seq2seq")
 
@@ -28,7 +28,7 @@ def headline_markdown(rows: list[dict[str, Any]], split: str) -> list[str]:
             lines += ["", f"Contrastive verb test (attractor), accuracy % by {'source length' if view == 'length' else 'subject–verb distance'}"
                           " (chance 50):", ""]
             lines += wide_table(rows, "contrastive_attractor", view, with_all=False)
-    return lines
+    return lines + (["", *against_published(rows)] if any(r["measure"].startswith("published_") for r in rows) else [])
 
 
 class ReportWhenSweepEnds(Callback):
