@@ -28,7 +28,8 @@ def headline_markdown(rows: list[dict[str, Any]], split: str) -> list[str]:
             lines += ["", f"Contrastive verb test (attractor), accuracy % by {'source length' if view == 'length' else 'subject–verb distance'}"
                           " (chance 50):", ""]
             lines += wide_table(rows, "contrastive_attractor", view, with_all=False)
-    return lines + (["", *against_published(rows)] if any(r["measure"].startswith("published_") for r in rows) else [])
+    published = against_published(rows)
+    return lines + (["", *published] if published else [])
 
 
 class ReportWhenSweepEnds(Callback):

@@ -43,6 +43,7 @@ class Run:
     error: str | None = None
     results: Results | None = None
     valid: list[dict[str, Any]] = field(default_factory=list)  # metrics.jsonl's validation records
+    config: Any = None  # config.yaml (or .hydra/config.yaml); empty where neither exists
 
 
 def _job_order(path: Path) -> tuple[int, str]:
@@ -71,7 +72,7 @@ def load_run(path: Path, name: str) -> Run:
     config = _config(path)
     model, seed = OmegaConf.select(config, "model.name"), OmegaConf.select(config, "seed")
     valid = [record for record in read_records(run_dir.metrics) if record.get("kind") == "valid"]
-    run = Run(path, name, str(model or "?"), seed, "running", valid=valid)
+    run = Run(path, name, str(model or "?"), seed, "running", valid=valid, config=config)
     try:
         run.results = run_dir.read_results()
     except UserError as error:
@@ -105,9 +106,8 @@ def label_by_swept_keys(runs: list[Run]) -> None:
     The keys are pooled over the sweeps, so a key that one sweep swept and another held fixed still tells the
     second sweep's runs apart from the first's."""
     keys = dict.fromkeys(key for sweep in dict.fromkeys(run.path.parent for run in runs) for key in swept_keys(sweep))
-    configs = {run.path: _config(run.path) for run in runs}
     for key in keys:
-        values = {run.path: OmegaConf.select(configs[run.path], key, default=None) for run in runs}
+        values = {run.path: OmegaConf.select(run.config, key, default=None) for run in runs}
         if len({str(value) for value in values.values()}) > 1:
             for run in runs:
                 run.model = f"{run.model} {key.rsplit('.', 1)[-1]}={values[run.path]}"
@@ -375,7 +375,7 @@ def published_rows(runs: list[Run], split: str) -> list[dict[str, Any]]:
     """The published baselines of the models scored on `split` (see seq2seq.reporting.baselines)."""
     models = {}
     for label, members in group_by_model(runs, split).items():
-        config = _config(members[0].path)
+        config = members[0].config
         models[label] = (str(OmegaConf.select(config, "model.name", default=label)), published_baselines(config))
     return baseline_rows(models, split)
 
