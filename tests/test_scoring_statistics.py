@@ -20,6 +20,7 @@ from seq2seq.scoring.bootstrap import (
     resample_counts,
     resampled_scores,
     sentence_statistics,
+    slope_difference,
 )
 from seq2seq.scoring.buckets import BucketSettings, bucket_members, quantile_edges
 from seq2seq.scoring.significance import MIN_TEST_SENTENCES, paired_by_bucket, paired_scores, paired_test
@@ -158,6 +159,53 @@ def test_slope_is_a_count_weighted_least_squares_fit_over_bucket_midpoints():
     assert result["length_sensitivity"]["slope"] == pytest.approx(expected)
     assert result["length_sensitivity"]["long_short_ratio"] == pytest.approx(y[-1] / y[0])
     assert result["length_sensitivity"]["slope_ci"] is None  # no bootstrap settings, no resampling
+
+
+def test_relative_slope_divides_by_the_count_weighted_mean_bucket_bleu():
+    refs = sentences(300, lengths=(2, 45))
+    lengths, edges = [len(r.split()) for r in refs], [0, 10, 20, 30, 40]
+    result = score_split(degrading(refs), refs, refs, edges)
+    rows = [r for r in result["by_length"] if r["count"]]
+    mean = np.average([r["bleu"] for r in rows], weights=[r["count"] for r in rows])
+    sensitivity = result["length_sensitivity"]
+    assert sensitivity["relative_slope"] == pytest.approx(sensitivity["slope"] / mean)
+    with_ci = length_sensitivity(sentence_statistics("bleu", degrading(refs), refs), lengths, edges, FAST)
+    low, high = with_ci["relative_slope_ci"]
+    assert low < with_ci["relative_slope"] < high < 0
+
+
+def test_slope_difference_is_paired_and_tells_a_degrading_system_from_a_uniform_one():
+    refs = sentences(300, lengths=(2, 45))
+    lengths, edges = [len(r.split()) for r in refs], [0, 10, 20, 30, 40]
+    uniform = sentence_statistics("bleu", noisy(refs, 0.3), refs)
+    falling = sentence_statistics("bleu", degrading(refs), refs)
+    result = slope_difference(uniform, falling, lengths, edges, FAST)
+    each = [length_sensitivity(stats, lengths, edges, None) for stats in (uniform, falling)]
+    assert result["slope_difference"] == pytest.approx(each[1]["slope"] - each[0]["slope"])
+    assert result["relative_slope_difference"] == pytest.approx(each[1]["relative_slope"] - each[0]["relative_slope"])
+    low, high = result["slope_difference_ci"]
+    assert low < result["slope_difference"] < high < 0  # falls faster, and the interval says so
+    assert result["relative_slope_difference_ci"][1] < 0
+
+    same = slope_difference(falling, falling, lengths, edges, FAST)  # paired: what both share cancels exactly
+    assert same["slope_difference"] == 0 and same["slope_difference_ci"] == [0.0, 0.0]
+    # pairing cancels what two similar systems share: a system that differs from `falling` on a fifth of the
+    # sentences gets a difference interval far narrower than two independent slope estimates would give
+    hypotheses, other = degrading(refs), degrading(refs, seed=4)
+    similar = sentence_statistics("bleu", [o if i % 5 == 0 else h for i, (h, o) in enumerate(zip(hypotheses, other))], refs)
+    paired = slope_difference(falling, similar, lengths, edges, FAST)["slope_difference_ci"]
+    own = [width(length_sensitivity(stats, lengths, edges, FAST)["slope_ci"]) for stats in (falling, similar)]
+    assert width(paired) < 0.5 * np.hypot(*own)
+
+
+def test_paired_scores_carry_each_systems_slope_difference_from_the_baseline():
+    refs = sentences(120, lengths=(2, 45))
+    systems = {"base": noisy(refs, 0.3), "falling": degrading(refs)}
+    table = paired_scores(systems, refs, [len(r.split()) for r in refs], [0, 10, 20, 30, 40], FAST)
+    assert "against_baseline" not in table["length_sensitivity"]["base"]
+    against = table["length_sensitivity"]["falling"]["against_baseline"]
+    assert against["slope_difference"] == pytest.approx(
+        table["length_sensitivity"]["falling"]["slope"] - table["length_sensitivity"]["base"]["slope"])
 
 
 # ---- buckets --------------------------------------------------------------------------------------

@@ -91,21 +91,59 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
         cells = [row["run"], row["bucket"], str(row["count"]), *(cell for metric in METRICS for cell in score(row, metric))]
         lines.append("| " + " | ".join(cells) + " |")
     sensitivity = next(iter(comparison["length_sensitivity"].values()))
-    lines += ["", f"Length sensitivity ({sensitivity['unit']}; {sensitivity['fit']}):", "",
-              f"| run | slope | slope {level} CI | longest/shortest BLEU |", "|---|--:|--:|--:|"]
+    lines += ["", f"Length sensitivity ({sensitivity['unit']}; {sensitivity['fit']}). Relative: the slope as a share "
+              "of the model's own BLEU at the mean length, so that models of different quality compare. "
+              f"Differences from the baseline `{comparison['baseline']}` (this run's slope minus the baseline's, "
+              "negative: falls faster with length), with paired bootstrap intervals over the same resampled sentences:", "",
+              f"| run | slope | slope {level} CI | relative slope | relative {level} CI | longest/shortest BLEU "
+              f"| slope difference | {level} CI | relative difference | {level} CI |",
+              "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for name, entry in comparison["length_sensitivity"].items():
-        slope = "-" if entry["slope"] is None else f"{entry['slope']:+.3f}"
-        ci = "-" if entry["slope_ci"] is None else f"[{entry['slope_ci'][0]:+.3f}, {entry['slope_ci'][1]:+.3f}]"
-        ratio = "-" if entry["long_short_ratio"] is None else f"{entry['long_short_ratio']:.2f}"
-        lines.append(f"| {name} | {slope} | {ci} | {ratio} |")
+        against = entry.get("against_baseline", {})
+        cells = [_signed(entry["slope"], 3), _interval(entry["slope_ci"], 3),
+                 _percent(entry.get("relative_slope")), _interval(entry.get("relative_slope_ci"), 2, 100, "%"),
+                 "-" if entry["long_short_ratio"] is None else f"{entry['long_short_ratio']:.2f}",
+                 _signed(against.get("slope_difference"), 3), _interval(against.get("slope_difference_ci"), 3),
+                 _percent(against.get("relative_slope_difference")),
+                 _interval(against.get("relative_slope_difference_ci"), 2, 100, "%")]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
+def _signed(value: float | None, digits: int, scale: float = 1.0, suffix: str = "") -> str:
+    return "-" if value is None else f"{value * scale:+.{digits}f}{suffix}"
+
+
+def _percent(value: float | None) -> str:
+    return _signed(value, 2, 100, "%")
+
+
+def _interval(bounds: list[float] | None, digits: int, scale: float = 1.0, suffix: str = "") -> str:
+    if bounds is None:
+        return "-"
+    return f"[{_signed(bounds[0], digits, scale, suffix)}, {_signed(bounds[1], digits, scale, suffix)}]"
+
+
+SENSITIVITY_MEASURES = ("slope", "relative_slope", "slope_difference", "relative_slope_difference")
+SENSITIVITY_COLUMNS = [*(f"{name}{part}" for name in SENSITIVITY_MEASURES for part in ("", "_low", "_high")),
+                       "long_short_ratio"]
+
+
+def sensitivity_record(entry: dict[str, Any]) -> dict[str, Any]:
+    """A run's length sensitivity (and its difference from the baseline's, where it has one) as CSV columns."""
+    values = {**entry, **entry.get("against_baseline", {})}
+    record: dict[str, Any] = {"long_short_ratio": entry["long_short_ratio"]}
+    for name in SENSITIVITY_MEASURES:
+        record[name] = values.get(name)
+        record[f"{name}_low"], record[f"{name}_high"] = values.get(f"{name}_ci") or (None, None)
+    return record
+
+
 def comparison_csv(comparison: dict[str, Any]) -> str:
-    """One row per (run, bucket); the "all" row of each run also carries its length-sensitivity slope."""
+    """One row per (run, bucket); the "all" row of each run also carries its length sensitivity."""
     columns = ["run", "bucket", "count",
                *(f"{metric}{part}" for metric in METRICS for part in ("", "_low", "_high", "_p", "_significant")),
-               "slope", "slope_low", "slope_high", "long_short_ratio"]
+               *SENSITIVITY_COLUMNS]
     stream = io.StringIO()
     writer = csv.DictWriter(stream, columns, lineterminator="\n")
     writer.writeheader()
@@ -114,9 +152,7 @@ def comparison_csv(comparison: dict[str, Any]) -> str:
         for metric in METRICS:
             record[f"{metric}_low"], record[f"{metric}_high"] = row[f"{metric}_ci"] or (None, None)
         if row["bucket"] == "all":
-            entry = comparison["length_sensitivity"][row["run"]]
-            record["slope"], record["long_short_ratio"] = entry["slope"], entry["long_short_ratio"]
-            record["slope_low"], record["slope_high"] = entry["slope_ci"] or (None, None)
+            record.update(sensitivity_record(comparison["length_sensitivity"][row["run"]]))
         writer.writerow(record)
     return stream.getvalue()
 

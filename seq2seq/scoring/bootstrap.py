@@ -104,6 +104,49 @@ def weighted_slope(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float |
     return float(np.sum(weights * (x - mean_x) * (y - mean_y)) / np.sum(weights * (x - mean_x) ** 2))
 
 
+def relative_slope(slope: float | None, scores: np.ndarray, weights: np.ndarray) -> float | None:
+    """The slope over the fitted line's height at the mean length (the count-weighted mean bucket BLEU): the
+    share of its own BLEU a model loses per word. Models of different quality compare on this scale; an
+    absolute slope is bounded by how much BLEU a model has to lose. None where that mean is not positive."""
+    mean = float(np.average(scores, weights=weights)) if len(scores) else 0.0
+    return None if slope is None or mean <= 0 else slope / mean
+
+
+def _length_fit(lengths: list[int], edges: list[int]) -> tuple[list[np.ndarray], list[int], np.ndarray]:
+    """Each bucket's sentences, the non-empty buckets the fit uses, and their midpoints (the fit's x)."""
+    members = bucket_members(lengths, edges)
+    midpoints = bucket_midpoints(lengths, edges, members)
+    used = [b for b, rows in enumerate(members) if len(rows)]
+    return members, used, np.array([midpoints[b] for b in used], dtype=float)
+
+
+def bucket_bleu(stats: np.ndarray, members: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Corpus BLEU of each used bucket and its sentence count (the fit's y and weights)."""
+    scores = np.array([score_from_statistics("bleu", stats[members[b]].sum(0)) for b in used])
+    return scores, np.array([len(members[b]) for b in used], dtype=float)
+
+
+def resampled_fits(stats: np.ndarray, members: list[np.ndarray], used: list[int], x: np.ndarray,
+                   counts: np.ndarray) -> np.ndarray:
+    """Slope and relative slope of every resample (NaN where a resample leaves fewer than two buckets).  # [resamples, 2]"""
+    per_bucket_counts = np.stack([counts[:, members[b]].sum(1) for b in used], axis=1)  # [resamples, buckets]
+    per_bucket_scores = np.stack([resampled_scores("bleu", stats[members[b]], counts[:, members[b]]) for b in used], axis=1)
+    fits = np.full((len(counts), 2), np.nan)
+    for row, (drawn, scores) in enumerate(zip(per_bucket_counts, per_bucket_scores)):
+        present = drawn > 0
+        weights = drawn[present].astype(float)
+        slope = weighted_slope(x[present], scores[present], weights)
+        relative = relative_slope(slope, scores[present], weights)
+        fits[row] = [np.nan if slope is None else slope, np.nan if relative is None else relative]
+    return fits
+
+
+def _interval(values: np.ndarray, level: float) -> list[float] | None:
+    """Percentile interval of the finite values (None if there are none)."""
+    finite = values[np.isfinite(values)]
+    return percentile_interval(finite, level) if len(finite) else None
+
+
 def length_sensitivity(
     stats: np.ndarray, lengths: list[int], edges: list[int], settings: BootstrapSettings | None, unit: str = "words"
 ) -> dict[str, Any]:
@@ -112,33 +155,49 @@ def length_sensitivity(
     The fit is least squares weighted by each bucket's sentence count, so a bucket of three long
     sentences cannot tilt the line as much as one of three hundred; empty buckets are left out. The
     interval resamples sentences (all buckets at once), recomputes each bucket's BLEU and refits.
+    `relative_slope` is the slope as a share of the model's own BLEU (`relative_slope`), and
     `long_short_ratio` is BLEU of the longest non-empty bucket over that of the shortest.
     """
-    members = bucket_members(lengths, edges)
-    midpoints = bucket_midpoints(lengths, edges, members)
-    used = [b for b, rows in enumerate(members) if len(rows)]
-    x = np.array([midpoints[b] for b in used], dtype=float)
-    sizes = np.array([len(members[b]) for b in used], dtype=float)
-    bucket_scores = [score_from_statistics("bleu", stats[members[b]].sum(0)) for b in used]
-    slope = weighted_slope(x, np.array(bucket_scores), sizes)
+    members, used, x = _length_fit(lengths, edges)
+    bucket_scores, sizes = bucket_bleu(stats, members, used)
+    slope = weighted_slope(x, bucket_scores, sizes)
     ratio = None
     if used and bucket_scores[0] > 0:
-        ratio = bucket_scores[-1] / bucket_scores[0]
-    result = {"slope": slope, "slope_ci": None, "unit": f"BLEU per source {unit[:-1]}",
+        ratio = float(bucket_scores[-1] / bucket_scores[0])
+    result = {"slope": slope, "slope_ci": None, "relative_slope": relative_slope(slope, bucket_scores, sizes),
+              "relative_slope_ci": None, "unit": f"BLEU per source {unit[:-1]}",
               "fit": "least squares over bucket midpoints, weighted by sentence count",
               "long_short_ratio": ratio, "buckets_used": len(used)}
     if slope is None or settings is None:
         return result
     counts = resample_counts(len(stats), settings.resamples, np.random.default_rng(settings.seed))
-    per_bucket_counts = np.stack([counts[:, members[b]].sum(1) for b in used], axis=1)  # [resamples, buckets]
-    per_bucket_scores = np.stack([resampled_scores("bleu", stats[members[b]], counts[:, members[b]]) for b in used], axis=1)
-    slopes = []
-    for drawn, scores in zip(per_bucket_counts, per_bucket_scores):
-        present = drawn > 0
-        fitted = weighted_slope(x[present], scores[present], drawn[present].astype(float))
-        if fitted is not None:
-            slopes.append(fitted)
-    result["slope_ci"] = percentile_interval(np.array(slopes), settings.level) if slopes else None
+    fits = resampled_fits(stats, members, used, x, counts)
+    result["slope_ci"], result["relative_slope_ci"] = (_interval(fits[:, i], settings.level) for i in range(2))
+    return result
+
+
+def slope_difference(
+    base: np.ndarray, other: np.ndarray, lengths: list[int], edges: list[int], settings: BootstrapSettings
+) -> dict[str, Any]:
+    """How much more steeply `other` loses BLEU with length than `base` on the same sentences: the difference of
+    their slopes (other - base) and of their relative slopes, with paired bootstrap intervals (both systems'
+    slopes refitted on the same resampled sentences, so what the two share cancels). An interval wholly below
+    zero says `other` falls faster with length; wholly above, slower."""
+    members, used, x = _length_fit(lengths, edges)
+    point = []
+    for stats in (base, other):
+        scores, sizes = bucket_bleu(stats, members, used)
+        slope = weighted_slope(x, scores, sizes)
+        point.append((slope, relative_slope(slope, scores, sizes)))
+    differences = [None if point[1][i] is None or point[0][i] is None else point[1][i] - point[0][i] for i in range(2)]
+    result = {"slope_difference": differences[0], "slope_difference_ci": None,
+              "relative_slope_difference": differences[1], "relative_slope_difference_ci": None}
+    if differences[0] is None:
+        return result
+    counts = resample_counts(len(base), settings.resamples, np.random.default_rng(settings.seed))
+    resampled = resampled_fits(other, members, used, x, counts) - resampled_fits(base, members, used, x, counts)
+    result["slope_difference_ci"], result["relative_slope_difference_ci"] = (
+        _interval(resampled[:, i], settings.level) for i in range(2))
     return result
 
 

@@ -19,6 +19,7 @@ from seq2seq.scoring.bootstrap import (
     resampled_scores,
     score_from_statistics,
     sentence_statistics,
+    slope_difference,
 )
 from seq2seq.scoring.buckets import bucket_members
 
@@ -110,7 +111,8 @@ def paired_scores(
     systems: dict[str, list[str]], references: list[str], lengths: list[int], edges: list[int],
     settings: BootstrapSettings, test: str = "bs", alpha: float = 0.05, unit: str = "words",
 ) -> dict[str, Any]:
-    """Every system's scores and intervals per bucket, and paired p-values against the first (the baseline).
+    """Every system's scores and intervals per bucket, and paired p-values against the first (the baseline);
+    each other system's length sensitivity also carries its slope difference from the baseline's (`against_baseline`).
 
     Rows: one per (system, bucket), bucket "all" first. No correction for multiple comparisons: with
     many buckets, expect an occasional p < alpha by chance.
@@ -127,6 +129,8 @@ def paired_scores(
         if name == baseline_name:
             tests = [None] * (len(members) + 1)
         else:
+            sensitivity[name]["against_baseline"] = slope_difference(base["bleu"], statistics[name]["bleu"], lengths,
+                                                                     edges, settings)
             same = np.array([b == h for b, h in zip(baseline, hypotheses)], dtype=bool)
             tests = [paired_test_on_statistics(base, statistics[name], bool(same.all()), **options),
                      *tests_by_bucket(base, statistics[name], same, members, **options)]
