@@ -280,6 +280,7 @@ def test_compare_writes_csv_and_markdown_and_marks_only_real_differences(trained
     assert by_key[("oracle", "all")]["bleu_significant"] == "True" and float(by_key[("oracle", "all")]["bleu_p"]) < 0.05
     assert by_key[("oracle", "20-29")]["count"] == "0" and by_key[("oracle", "20-29")]["bleu"] == ""
     assert float(by_key[("base", "all")]["slope_low"]) <= float(by_key[("base", "all")]["slope_high"])
+    assert float(by_key[("oracle", "all")]["length_ratio"]) == 1.0  # the references themselves
     assert by_key[("base", "all")]["slope_difference"] == ""  # the baseline has no difference from itself
     assert float(by_key[("twin", "all")]["slope_difference"]) == 0.0  # the same outputs: paired resamples cancel
     assert float(by_key[("oracle", "all")]["slope_difference"]) == pytest.approx(

@@ -161,6 +161,16 @@ def test_slope_is_a_count_weighted_least_squares_fit_over_bucket_midpoints():
     assert result["length_sensitivity"]["slope_ci"] is None  # no bootstrap settings, no resampling
 
 
+def test_length_ratio_is_output_over_reference_length_in_bleus_tokens():
+    refs = sentences(80, lengths=(4, 30))
+    halves = [" ".join(r.split()[: len(r.split()) // 2]) for r in refs]
+    result = score_split(halves, refs, refs, [0, 10, 20])
+    assert result["length_ratio"] == pytest.approx(sacrebleu.corpus_bleu(halves, [refs]).sys_len
+                                                   / sacrebleu.corpus_bleu(halves, [refs]).ref_len)
+    assert all(0.3 < row["length_ratio"] < 0.55 for row in result["by_length"] if row["count"])  # half of each
+    assert score_split(refs, refs, refs, [0])["length_ratio"] == 1.0
+
+
 def test_relative_slope_divides_by_the_count_weighted_mean_bucket_bleu():
     refs = sentences(300, lengths=(2, 45))
     lengths, edges = [len(r.split()) for r in refs], [0, 10, 20, 30, 40]

@@ -83,12 +83,16 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
         f"p: paired {'bootstrap' if comparison['test'] == 'bs' else 'approximate randomization'} test against the "
         f"baseline `{comparison['baseline']}`; `*` marks {star} (uncorrected for multiple comparisons; buckets of "
         f"fewer than {MIN_TEST_SENTENCES} sentences are not tested). BLEU lc is lowercased BLEU (sacrebleu -lc), "
-        "the scoring of published Multi30k baselines.", "",
-        f"| run | bucket | count | BLEU | BLEU {level} CI | p | BLEU lc | BLEU lc {level} CI | p | chrF | chrF {level} CI | p |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "the scoring of published Multi30k baselines. hyp/ref length: output over reference length in BLEU's tokens "
+        "(below 1: the model says less than the reference).", "",
+        f"| run | bucket | count | hyp/ref length | BLEU | BLEU {level} CI | p | BLEU lc | BLEU lc {level} CI | p "
+        f"| chrF | chrF {level} CI | p |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in comparison["rows"]:
-        cells = [row["run"], row["bucket"], str(row["count"]), *(cell for metric in METRICS for cell in score(row, metric))]
+        ratio = "-" if row.get("length_ratio") is None else f"{row['length_ratio']:.2f}"
+        cells = [row["run"], row["bucket"], str(row["count"]), ratio,
+                 *(cell for metric in METRICS for cell in score(row, metric))]
         lines.append("| " + " | ".join(cells) + " |")
     sensitivity = next(iter(comparison["length_sensitivity"].values()))
     lines += ["", f"Length sensitivity ({sensitivity['unit']}; {sensitivity['fit']}). Relative: the slope as a share "
@@ -141,7 +145,7 @@ def sensitivity_record(entry: dict[str, Any]) -> dict[str, Any]:
 
 def comparison_csv(comparison: dict[str, Any]) -> str:
     """One row per (run, bucket); the "all" row of each run also carries its length sensitivity."""
-    columns = ["run", "bucket", "count",
+    columns = ["run", "bucket", "count", "length_ratio",
                *(f"{metric}{part}" for metric in METRICS for part in ("", "_low", "_high", "_p", "_significant")),
                *SENSITIVITY_COLUMNS]
     stream = io.StringIO()

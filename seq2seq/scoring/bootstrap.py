@@ -201,6 +201,14 @@ def slope_difference(
     return result
 
 
+def length_ratio(bleu_stats: np.ndarray) -> float | None:
+    """Hypothesis over reference length in BLEU's tokens (sacrebleu's `ratio`, the brevity penalty's input):
+    below 1, a model says less than the reference, which is how a model that drops content on long inputs
+    shows. None where the references are empty."""
+    hypothesis, reference = bleu_stats[:, 0].sum(), bleu_stats[:, 1].sum()  # sacrebleu's sys_len, ref_len columns
+    return float(hypothesis / reference) if reference > 0 else None
+
+
 def length_statistics(
     hypotheses: list[str], references: list[str], lengths: list[int], edges: list[int],
     settings: BootstrapSettings | None, unit: str = "words", stats: dict[str, np.ndarray] | None = None,
@@ -212,12 +220,13 @@ def length_statistics(
     members = bucket_members(lengths, edges)
     midpoints = bucket_midpoints(lengths, edges, members)
     def summary(rows: np.ndarray) -> dict[str, Any]:
-        """Corpus scores of these sentences (None when there are none) and their intervals."""
+        """Corpus scores of these sentences (None when there are none), their intervals, and the length ratio."""
         entry: dict[str, Any] = {}
+        present = len(rows) > 0
         for metric in METRICS:
-            present = len(rows) > 0
             entry[metric] = score_from_statistics(metric, stats[metric][rows].sum(0)) if present else None
             entry[f"{metric}_ci"] = bootstrap_interval(metric, stats[metric][rows], settings) if present and settings else None
+        entry["length_ratio"] = length_ratio(stats["bleu"][rows]) if present else None
         return entry
 
     buckets = []

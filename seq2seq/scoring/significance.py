@@ -135,7 +135,8 @@ def paired_scores(
             tests = [paired_test_on_statistics(base, statistics[name], bool(same.all()), **options),
                      *tests_by_bucket(base, statistics[name], same, members, **options)]
         everyone = {"bucket": "all", "count": len(references),
-                    **{k: summary[k] for metric in METRICS for k in (metric, f"{metric}_ci")}}
+                    **{k: summary[k] for metric in METRICS for k in (metric, f"{metric}_ci")},
+                    "length_ratio": summary["length_ratio"]}
         for bucket, paired in zip([everyone, *summary["by_length"]], tests):
             row = {"run": name, **{k: v for k, v in bucket.items() if k != "midpoint"}}
             for metric in METRICS:

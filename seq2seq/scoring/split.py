@@ -45,9 +45,11 @@ def score_split(
     for (low, high), row in zip(bucket_bounds(edges), statistics["by_length"]):
         result["by_length"].append({
             "bucket": row["bucket"], "low": low, "high": None if math.isinf(high) else high, "count": row["count"],
-            **{key: row[key] for metric in METRICS for key in (metric, f"{metric}_ci")}, "midpoint": row["midpoint"],
+            **{key: row[key] for metric in METRICS for key in (metric, f"{metric}_ci")},
+            "length_ratio": row["length_ratio"], "midpoint": row["midpoint"],
         })
     result.update({f"{metric}_ci": statistics[f"{metric}_ci"] for metric in METRICS})
+    result["length_ratio"] = statistics["length_ratio"]
     result["length_sensitivity"] = statistics["length_sensitivity"]
     result["buckets"] = {"mode": buckets.mode, "unit": buckets.unit, "edges": list(edges)}
     result["bootstrap"] = None if bootstrap is None else vars(bootstrap).copy()
