@@ -336,6 +336,7 @@ def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_pa
     assert "| rnn | Lowercased BLEU (sacrebleu -lc) | 22.00 [21.00, 23.00] | 20.60 | +1.40 |" in markdown
     assert "| transformer | Lowercased BLEU (sacrebleu -lc) | 35.50 [34.50, 36.50] | 36.50 | -1.00 |" in markdown
     assert "Published: bentrevett/pytorch-seq2seq" in markdown
+    assert "`against_published.png`" in markdown and (tmp_path / "out" / "against_published.png").stat().st_size > 0
     published = by_key(read_report_csv(tmp_path / "out" / "report.csv"), "published_bleu_lc")
     assert published[("rnn", "all")]["mean"] == 20.6 and published[("transformer", "all")]["mean"] == 36.5
     assert "| rnn | Lowercased BLEU (sacrebleu -lc) | 22.00 [21.00, 23.00] | 20.60 | +1.40 |" in headline_markdown(
@@ -347,3 +348,6 @@ def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_pa
     markdown = write_report([sweep / "0_rnn"], None, tmp_path / "out2")
     assert "Published: my lab." in markdown and "| rnn | BLEU | 21.00 [20.00, 22.00] | 25.00 | -4.00 |" in markdown
     assert "transformer" not in markdown
+    (sweep / "1_transformer" / "config.yaml").write_text("model:\n  name: transformer\nseed: 1\ndata:\n  name: files\n")
+    write_report([sweep / "1_transformer"], None, tmp_path / "out3")  # no published score for its corpus: no figure
+    assert not (tmp_path / "out3" / "against_published.png").exists()

@@ -1,4 +1,5 @@
-"""Figures: attention heatmaps, scores by length bucket with their bands, and training curves.
+"""Figures: attention heatmaps, scores by length bucket with their bands, scores against published
+baselines, and training curves.
 
 An attention map shows where the decoder looked in the source while writing each target subword;
 for an attention model trained well it shows the alignment (mostly monotonic for German→English,
@@ -85,6 +86,28 @@ def plot_by_bucket(rows: list[dict[str, Any]], path: Path, xlabel: str, ylabel: 
     axes.set_title(title, fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_against_published(pairs: list[tuple[dict[str, Any], dict[str, Any]]], path: Path, title: str) -> None:
+    """Each model's overall score (a bar, with ±1 std over seeds or a single seed's bootstrap CI) beside the
+    published score of its preset (a black tick), one pair per (ours, published) row of the same measure.
+    Bars lie horizontally so that long model labels (a sweep's swept keys) stay readable."""
+    measures = list(dict.fromkeys(ours["measure"] for ours, _ in pairs))
+    figure, axes = plt.subplots(figsize=(7.5, 1.8 + 0.4 * len(pairs)))
+    for y, (ours, published) in enumerate(pairs):
+        band = _band([ours])
+        error = None if band is None else [[ours["mean"] - band[0][0]], [band[1][0] - ours["mean"]]]
+        axes.barh(y, ours["mean"], height=0.6, xerr=error, capsize=3, color=f"C{y % 10}", alpha=0.8)
+        axes.vlines(published["mean"], y - 0.4, y + 0.4, color="black", linewidth=2, label="published" if y == 0 else None)
+    labels = [ours["model"] if len(measures) == 1 else f"{ours['model']} ({ours['measure']})" for ours, _ in pairs]
+    axes.set_yticks(range(len(pairs)), labels, fontsize=8)
+    axes.invert_yaxis()  # the first model on top, as in the tables
+    axes.set_xlabel(measures[0] if len(measures) == 1 else "score")
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3, axis="x")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: bars reach any length
     figure.tight_layout()
     save_figure(figure, path)
 

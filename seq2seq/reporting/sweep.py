@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
-from seq2seq.reporting.plots import plot_by_bucket, plot_cells, plot_training_curves
+from seq2seq.reporting.plots import plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
@@ -354,18 +354,28 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
     return lines
 
 
+def published_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
+    """Each `published_*` row with our overall row of the same measure and model (None where not scored)."""
+    pairs = []
+    for row in (r for r in rows if r["measure"].startswith("published_")):
+        measure = row["measure"].removeprefix("published_")
+        ours = next((r for r in rows if (r["measure"], r["view"], r["model"]) == (measure, "all", row["model"])), None)
+        pairs.append((ours, row))
+    return pairs
+
+
 def against_published(rows: list[dict[str, Any]]) -> list[str]:
     """Each model's overall score beside its preset's published one (`published_*` rows), with the difference."""
-    published = [r for r in rows if r["measure"].startswith("published_")]
-    if not published:
+    pairs = published_pairs(rows)
+    if not pairs:
         return []
+    published = [row for _, row in pairs]
     sources = list(dict.fromkeys(r["source"] for r in published if r.get("source")))
     lines = ["### Against published baselines", ""]
     lines += [f"Published: {'; '.join(sources)}.", ""] if sources else []
     lines += ["| model | measure | ours | published | ours − published |", "|---|---|--:|--:|--:|"]
-    for row in published:
+    for ours, row in pairs:
         measure = row["measure"].removeprefix("published_")
-        ours = next((r for r in rows if (r["measure"], r["view"], r["model"]) == (measure, "all", row["model"])), None)
         difference = "-" if ours is None or ours["mean"] is None else f"{ours['mean'] - row['mean']:+.2f}"
         lines.append(f"| {row['model']} | {METRIC_TITLES.get(measure, measure)} | {_cell(ours)} | {row['mean']:.2f} | {difference} |")
     return lines + [""]
@@ -455,7 +465,8 @@ def _table_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, prefix: str) -> list[str]:
-    """The split's PNGs: BLEU by length, contrastive accuracy by distance and, on a grid, by cell."""
+    """The split's PNGs: BLEU by length, ours against published baselines (where the corpus names some),
+    contrastive accuracy by distance and, on a grid, by cell."""
     figures = []
     bleu = [r for r in rows if r["measure"] == "bleu" and r["view"] == "length"]
     if bleu:
@@ -468,6 +479,12 @@ def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, 
                        "contrastive accuracy (attractor)", f"Contrastive verb test on '{split}': mean ± 1 sd over seeds\n"
                        "(one seed: its bootstrap CI)", chance=0.5)
         figures.append(f"{prefix}contrastive_accuracy.png")
+    scored = [(ours, published) for ours, published in published_pairs(rows) if ours is not None and ours["mean"] is not None]
+    if scored:
+        plot_against_published(scored, out / f"{prefix}against_published.png",
+                               f"Ours on '{split}' against published baselines (black)\n"
+                               "bars: mean ± 1 sd over seeds (one seed: its bootstrap CI)")
+        figures.append(f"{prefix}against_published.png")
     cells = [r for r in rows if r["measure"] == "contrastive_attractor" and r["view"] == "cell"]
     if cells:
         plot_cells(cells, out / f"{prefix}contrastive_by_cell.png",
