@@ -155,7 +155,7 @@ def length_sensitivity(
     The fit is least squares weighted by each bucket's sentence count, so a bucket of three long
     sentences cannot tilt the line as much as one of three hundred; empty buckets are left out. The
     interval resamples sentences (all buckets at once), recomputes each bucket's BLEU and refits.
-    `relative_slope` is the slope as a share of the model's own BLEU (`relative_slope`), and
+    `relative_slope` is the slope as a share of the model's own BLEU (see `relative_slope()`), and
     `long_short_ratio` is BLEU of the longest non-empty bucket over that of the shortest.
     """
     members, used, x = _length_fit(lengths, edges)
