@@ -9,6 +9,7 @@ test_2016_flickr with beam 5, and one sacrebleu scorer (ours) scores both output
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
     python benchmarks/quality_vs_joeynmt.py [--minutes 30] [--presets rnn_attention transformer]
+    python benchmarks/quality_vs_joeynmt.py --report-only   # the last run's table again, from its work directory
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import DEFAULT_DATA_ROOT, DEFAULT_JOEYNMT_PYTHON, MODEL_SIZES, joeynmt_python, write_table
 from joeynmt_config import DECODER_HIDDEN
@@ -32,6 +34,7 @@ from side_by_side import (
     check_same_subwords,
     decode_joeynmt,
     fresh_directory,
+    joeynmt_hypotheses,
     joeynmt_progress,
     ours_command,
     prepare_data,
@@ -55,6 +58,31 @@ CAVEATS = (
     "validation past the budget, so it trains up to one validation interval longer than ours; its minutes are "
     "those of the checkpoint row. Validation time counts as training time for both; start-up does not."
 )
+
+
+SESSION = "session.json"  # in the work directory: what the training run was, for --report-only
+
+
+@dataclass
+class Session:
+    """One training run of this benchmark, as its results file names it: kept beside its work so that
+    --report-only writes that run's table again (after a change to the table's text) without training."""
+
+    command: str
+    load: float  # load average when it started
+    minutes: float
+    presets: list[str]
+    train_sentences: int | None
+
+    def save(self, work: Path) -> None:
+        (work / SESSION).write_text(json.dumps(vars(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load_from(cls, work: Path) -> "Session":
+        path = work / SESSION
+        if not path.is_file():
+            raise SystemExit(f"--report-only: {path} not found; train first (without --report-only)")
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -83,6 +111,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work-dir", type=Path, default=Path("benchmarks/.work/quality_vs_joeynmt"),
                         help="data copies, run directories and logs (emptied first)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality_vs_joeynmt.md"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the table of the run in --work-dir again, from its logs and outputs, without training")
     return parser.parse_args(argv)
 
 
@@ -100,13 +130,18 @@ def run_preset(
     train_side_by_side(ours, joeynmt, model_dir, args.minutes * 60, work)
     check_same_subwords(ours_dir, data)
     print(f"{preset}: JoeyNMT decoding {TEST_SPLIT}", flush=True)
-    joey_hypotheses = decode_joeynmt(joey, test_config, work)
-    run = RunDir(ours_dir)
+    decode_joeynmt(joey, test_config, work)
+    return collected(work)
+
+
+def collected(work: Path) -> tuple[ToolkitResult, ToolkitResult]:
+    """Both toolkits' results of one architecture, read from its work directory (its runs, logs and outputs)."""
+    run, model_dir = RunDir(work / "seq2seq"), work / "joeynmt"
     meta = json.loads(run.meta.read_text(encoding="utf-8"))
     return (
         ToolkitResult("seq2seq", meta["precision"], meta["parameters"], ours_curve(run.metrics), run.hypotheses(TEST_SPLIT)),
         ToolkitResult("JoeyNMT", "fp32", joeynmt_parameters((model_dir / "train.log").read_text(encoding="utf-8")),
-                      joeynmt_progress(model_dir), joey_hypotheses),
+                      joeynmt_progress(model_dir), joeynmt_hypotheses(work)),
     )
 
 
@@ -144,9 +179,16 @@ def curve_line(preset: str, result: ToolkitResult) -> str:
     return f"- {preset}, {result.toolkit}: {points}"
 
 
+def per_preset(values: dict[str, Any]) -> str:
+    """One value where every architecture has the same, else each with its architecture's name."""
+    if len(set(values.values())) == 1:
+        return f"{next(iter(values.values())):g}"
+    return ", ".join(f"{value:g} ({preset})" for preset, value in values.items())
+
+
 def report(
-    args: argparse.Namespace, config: DictConfig, data: SharedData, results: dict[str, tuple[ToolkitResult, ToolkitResult]],
-    command: str, load: float,
+    session: Session, configs: dict[str, DictConfig], data: SharedData,
+    results: dict[str, tuple[ToolkitResult, ToolkitResult]],
 ) -> list[str]:
     """The results file's lines: machine, command, settings, the two tables, signatures, curves and caveats."""
     references = (data.root / f"{TEST_SPLIT}.en").read_text(encoding="utf-8").splitlines()
@@ -156,22 +198,25 @@ def report(
         table += rows
         timing += time_row
         curves += [curve_line(preset, result) for result in both]
-    train = config.train
-    subset = " (the first ones only: a smoke test)" if args.train_sentences else ""
+    recipes = {preset: config.train for preset, config in configs.items()}
+    train = next(iter(recipes.values()))
+    lr, warmup, batch = (per_preset({preset: recipe[key] for preset, recipe in recipes.items()})
+                         for key in ("lr", "warmup_steps", "batch_tokens"))
+    subset = " (the first ones only: a smoke test)" if session.train_sentences else ""
     return [
         "# Equal-budget quality: seq2seq vs JoeyNMT 2.3.0 on Multi30k",
         "",
         f"Machine: {describe(1)}; both trainings of an architecture side by side, one thread each "
-        f"(load average {load:.2f} when it started).",
+        f"(load average {session.load:.2f} when it started).",
         "",
-        f"Command: `{command}`",
+        f"Command: `{session.command}`",
         "",
-        f"Budget: {args.minutes:g} minutes of training per model, validations included, start-up excluded. Data: "
+        f"Budget: {session.minutes:g} minutes of training per model, validations included, start-up excluded. Data: "
         f"{len(data.train):,} training pairs{subset}, one shared sentencepiece model (ours, "
         f"{data.tokenizer.tgt_vocab_size:,} subwords). Sizes: "
-        f"{MODEL_SIZES}. Recipe for both: ours (Adam at {train.lr:g}, noam schedule with {train.warmup_steps} warm-up "
-        f"updates, label smoothing {train.label_smoothing:g}, clipping {train.clip_norm:g}, batches of "
-        f"{train.batch_tokens:,} padded tokens). Validation: greedy BLEU on the first {train.valid_max_sentences} "
+        f"{MODEL_SIZES}. Recipe for both toolkits: ours for each architecture (Adam at a peak learning rate of {lr}, "
+        f"noam schedule with {warmup} warm-up updates, label smoothing {train.label_smoothing:g}, clipping "
+        f"{train.clip_norm:g}, batches of {batch} padded tokens). Validation: greedy BLEU on the first {train.valid_max_sentences} "
         f"sentences of val, once per our epoch's number of updates; the best checkpoint decodes {TEST_SPLIT} "
         f"with beam {BEAM}.",
         "",
@@ -203,12 +248,21 @@ def main() -> None:
         sys.exit("quality_vs_joeynmt: needs JoeyNMT 2.3.0 (see above)")
     if not args.data_root.is_dir():
         sys.exit(f"--data-root {args.data_root}: directory not found (it should hold Multi30k's train.de.gz, ...)")
-    command = "python benchmarks/quality_vs_joeynmt.py " + shlex.join(sys.argv[1:])
-    load = os.getloadavg()[0]
-    config = recipe(args.presets[0])  # its tokenizer and recipe are every preset's (JoeyNMT's configs come from each one's)
-    data = prepare_data(args.data_root, fresh_directory(args.work_dir), args.train_sentences, config)
-    results = {preset: run_preset(preset, args, joey, data) for preset in args.presets}
-    write_table(args.out, report(args, config, data, results, command, load))
+    if args.report_only:
+        session = Session.load_from(args.work_dir)
+        configs = {preset: recipe(preset) for preset in session.presets}
+        data = prepare_data(args.data_root, args.work_dir, session.train_sentences, next(iter(configs.values())))
+        results = {preset: collected(args.work_dir / preset) for preset in session.presets}
+    else:
+        session = Session("python benchmarks/quality_vs_joeynmt.py " + shlex.join(sys.argv[1:]), os.getloadavg()[0],
+                          args.minutes, args.presets, args.train_sentences)
+        configs = {preset: recipe(preset) for preset in session.presets}
+        # the first preset's tokenizer settings are every preset's (JoeyNMT's configs come from each one's recipe)
+        data = prepare_data(args.data_root, fresh_directory(args.work_dir), args.train_sentences,
+                            next(iter(configs.values())))
+        session.save(args.work_dir)
+        results = {preset: run_preset(preset, args, joey, data) for preset in args.presets}
+    write_table(args.out, report(session, configs, data, results))
 
 
 if __name__ == "__main__":

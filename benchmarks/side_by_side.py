@@ -160,13 +160,18 @@ def check_same_subwords(run_dir: Path, data: SharedData) -> None:
         raise RuntimeError(f"{run_dir} trained its own subword model: its tokenizer settings differ from the prepared one's")
 
 
+def joeynmt_hypotheses(work: Path) -> Path:
+    """Where `decode_joeynmt` leaves JoeyNMT's outputs (its --output-path, plus the split's suffix)."""
+    return work / "joeynmt_hypotheses.test"
+
+
 def decode_joeynmt(python: Path, test_config: Path, work: Path) -> Path:
     """JoeyNMT's best checkpoint on the test split, beam 5, detokenized by its sentencepiece model."""
-    output = work / "joeynmt_hypotheses"
+    output = joeynmt_hypotheses(work)
     with open(work / "joeynmt_test.log", "w") as log:
-        subprocess.run([str(python), "-m", "joeynmt", "test", str(test_config), "--output-path", str(output)],
+        subprocess.run([str(python), "-m", "joeynmt", "test", str(test_config), "--output-path", str(output.with_suffix(""))],
                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ONE_THREAD}, check=True)
-    return output.with_name(output.name + ".test")
+    return output
 
 
 def fresh_directory(path: Path) -> Path:

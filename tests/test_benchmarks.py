@@ -257,6 +257,12 @@ def test_joeynmt_reads_the_config_and_splits_sentences_into_our_subwords(joeynmt
     assert pieces == " ".join(data.tokenizer.src_pieces(sentence))
 
 
+def test_quality_recipe_names_each_architectures_value_where_they_differ():
+    assert quality_vs_joeynmt.per_preset({"rnn_attention": 0.003, "transformer": 0.002}) == \
+        "0.003 (rnn_attention), 0.002 (transformer)"
+    assert quality_vs_joeynmt.per_preset({"rnn_attention": 2048, "transformer": 2048}) == "2048"
+
+
 def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, tmp_path):
     data, config, _, _ = joeynmt_setup
     references = (data.root / "test_2016_flickr.en").read_text().splitlines()
@@ -264,13 +270,16 @@ def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, 
     curve = [ValidationPoint(60, 10, 5.0), ValidationPoint(120, 20, 9.0)]
     ours, joey = (quality_vs_joeynmt.ToolkitResult(toolkit, precision, 9_626_624, curve, tmp_path / "hypotheses.txt")
                   for toolkit, precision in (("seq2seq", "bf16"), ("JoeyNMT", "fp32")))
-    args = quality_vs_joeynmt.options(["--minutes", "2", "--presets", "transformer", "--train-sentences", "200"])
     command = "python benchmarks/quality_vs_joeynmt.py --minutes 2 --presets transformer --train-sentences 200"
-    lines = quality_vs_joeynmt.report(args, config, data, {"transformer": (ours, joey)}, command, 0.5)
-    assert f"Command: `{command}`" in lines
+    session = quality_vs_joeynmt.Session(command, 0.5, 2, ["transformer"], 200)
+    session.save(tmp_path)  # what --report-only reads back: the table of that run, not of the re-rendering command
+    assert quality_vs_joeynmt.Session.load_from(tmp_path) == session
+    lines = quality_vs_joeynmt.report(session, {"transformer": config}, data, {"transformer": (ours, joey)})
+    assert f"Command: `{command}`" in lines and "(load average 0.50 when it started)" in lines[2]
     budget = next(line for line in lines if line.startswith("Budget: 2 minutes"))
     assert "200 training pairs (the first ones only: a smoke test)" in budget
-    assert f"batches of {config.train.batch_tokens:,} padded tokens" in budget and "beam 5" in budget
+    assert f"batches of {config.train.batch_tokens:g} padded tokens" in budget and "beam 5" in budget
+    assert f"peak learning rate of {config.train.lr:g}," in budget
     assert [line for line in lines if line.startswith("| transformer |")] == [
         "| transformer | seq2seq | bf16 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
         "| transformer | JoeyNMT | fp32 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
