@@ -18,6 +18,7 @@ from seq2seq.scoring.bootstrap import (
     corpus_interval,
     length_sensitivity,
     resample_counts,
+    resampled_length_fits,
     resampled_scores,
     sentence_statistics,
     slope_difference,
@@ -184,12 +185,19 @@ def test_relative_slope_divides_by_the_count_weighted_mean_bucket_bleu():
     assert low < with_ci["relative_slope"] < high < 0
 
 
+def paired_slopes(base: np.ndarray, other: np.ndarray, lengths: list[int], edges: list[int]) -> dict:
+    """`slope_difference` of two systems' BLEU statistics, from their sensitivities and refits as paired_scores makes them."""
+    sensitivities = [length_sensitivity(stats, lengths, edges, FAST) for stats in (base, other)]
+    fits = [resampled_length_fits(stats, lengths, edges, FAST) for stats in (base, other)]
+    return slope_difference(*sensitivities, *fits, FAST.level)
+
+
 def test_slope_difference_is_paired_and_tells_a_degrading_system_from_a_uniform_one():
     refs = sentences(300, lengths=(2, 45))
     lengths, edges = [len(r.split()) for r in refs], [0, 10, 20, 30, 40]
     uniform = sentence_statistics("bleu", noisy(refs, 0.3), refs)
     falling = sentence_statistics("bleu", degrading(refs), refs)
-    result = slope_difference(uniform, falling, lengths, edges, FAST)
+    result = paired_slopes(uniform, falling, lengths, edges)
     each = [length_sensitivity(stats, lengths, edges, None) for stats in (uniform, falling)]
     assert result["slope_difference"] == pytest.approx(each[1]["slope"] - each[0]["slope"])
     assert result["relative_slope_difference"] == pytest.approx(each[1]["relative_slope"] - each[0]["relative_slope"])
@@ -197,13 +205,13 @@ def test_slope_difference_is_paired_and_tells_a_degrading_system_from_a_uniform_
     assert low < result["slope_difference"] < high < 0  # falls faster, and the interval says so
     assert result["relative_slope_difference_ci"][1] < 0
 
-    same = slope_difference(falling, falling, lengths, edges, FAST)  # paired: what both share cancels exactly
+    same = paired_slopes(falling, falling, lengths, edges)  # paired: what both share cancels exactly
     assert same["slope_difference"] == 0 and same["slope_difference_ci"] == [0.0, 0.0]
     # pairing cancels what two similar systems share: a system that differs from `falling` on a fifth of the
     # sentences gets a difference interval far narrower than two independent slope estimates would give
     hypotheses, other = degrading(refs), degrading(refs, seed=4)
     similar = sentence_statistics("bleu", [o if i % 5 == 0 else h for i, (h, o) in enumerate(zip(hypotheses, other))], refs)
-    paired = slope_difference(falling, similar, lengths, edges, FAST)["slope_difference_ci"]
+    paired = paired_slopes(falling, similar, lengths, edges)["slope_difference_ci"]
     own = [width(length_sensitivity(stats, lengths, edges, FAST)["slope_ci"]) for stats in (falling, similar)]
     assert width(paired) < 0.5 * np.hypot(*own)
 
@@ -213,6 +221,9 @@ def test_paired_scores_carry_each_systems_slope_difference_from_the_baseline():
     systems = {"base": noisy(refs, 0.3), "falling": degrading(refs)}
     table = paired_scores(systems, refs, [len(r.split()) for r in refs], [0, 10, 20, 30, 40], FAST)
     assert "against_baseline" not in table["length_sensitivity"]["base"]
+    own = length_sensitivity(sentence_statistics("bleu", systems["base"], refs), [len(r.split()) for r in refs],
+                             [0, 10, 20, 30, 40], FAST)  # the refits computed once give the same intervals
+    assert table["length_sensitivity"]["base"]["slope_ci"] == own["slope_ci"]
     against = table["length_sensitivity"]["falling"]["against_baseline"]
     assert against["slope_difference"] == pytest.approx(
         table["length_sensitivity"]["falling"]["slope"] - table["length_sensitivity"]["base"]["slope"])

@@ -147,14 +147,25 @@ def _interval(values: np.ndarray, level: float) -> list[float] | None:
     return percentile_interval(finite, level) if len(finite) else None
 
 
+def resampled_length_fits(stats: np.ndarray, lengths: list[int], edges: list[int],
+                          settings: BootstrapSettings) -> np.ndarray:
+    """`resampled_fits` of the slope over these buckets. Systems scored on the same sentences with the same
+    settings draw the same resamples, so their fits pair up row by row (`slope_difference`).  # [resamples, 2]"""
+    members, used, x = _length_fit(lengths, edges)
+    counts = resample_counts(len(stats), settings.resamples, np.random.default_rng(settings.seed))
+    return resampled_fits(stats, members, used, x, counts)
+
+
 def length_sensitivity(
-    stats: np.ndarray, lengths: list[int], edges: list[int], settings: BootstrapSettings | None, unit: str = "words"
+    stats: np.ndarray, lengths: list[int], edges: list[int], settings: BootstrapSettings | None, unit: str = "words",
+    fits: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Slope of corpus BLEU against source length over bucket midpoints, with a bootstrap interval.
 
     The fit is least squares weighted by each bucket's sentence count, so a bucket of three long
     sentences cannot tilt the line as much as one of three hundred; empty buckets are left out. The
-    interval resamples sentences (all buckets at once), recomputes each bucket's BLEU and refits.
+    interval resamples sentences (all buckets at once), recomputes each bucket's BLEU and refits
+    (`fits`: those refits, `resampled_length_fits`, when the caller has them already).
     `relative_slope` is the slope as a share of the model's own BLEU (see `relative_slope()`), and
     `long_short_ratio` is BLEU of the longest non-empty bucket over that of the shortest.
     """
@@ -170,34 +181,24 @@ def length_sensitivity(
               "long_short_ratio": ratio, "buckets_used": len(used)}
     if slope is None or settings is None:
         return result
-    counts = resample_counts(len(stats), settings.resamples, np.random.default_rng(settings.seed))
-    fits = resampled_fits(stats, members, used, x, counts)
+    if fits is None:
+        fits = resampled_length_fits(stats, lengths, edges, settings)
     result["slope_ci"], result["relative_slope_ci"] = (_interval(fits[:, i], settings.level) for i in range(2))
     return result
 
 
-def slope_difference(
-    base: np.ndarray, other: np.ndarray, lengths: list[int], edges: list[int], settings: BootstrapSettings
-) -> dict[str, Any]:
+def slope_difference(base: dict[str, Any], other: dict[str, Any], base_fits: np.ndarray, other_fits: np.ndarray,
+                     level: float) -> dict[str, Any]:
     """How much more steeply `other` loses BLEU with length than `base` on the same sentences: the difference of
-    their slopes (other - base) and of their relative slopes, with paired bootstrap intervals (both systems'
-    slopes refitted on the same resampled sentences, so what the two share cancels). An interval wholly below
-    zero says `other` falls faster with length; wholly above, slower."""
-    members, used, x = _length_fit(lengths, edges)
-    point = []
-    for stats in (base, other):
-        scores, sizes = bucket_bleu(stats, members, used)
-        slope = weighted_slope(x, scores, sizes)
-        point.append((slope, relative_slope(slope, scores, sizes)))
-    differences = [None if point[1][i] is None or point[0][i] is None else point[1][i] - point[0][i] for i in range(2)]
-    result = {"slope_difference": differences[0], "slope_difference_ci": None,
-              "relative_slope_difference": differences[1], "relative_slope_difference_ci": None}
-    if differences[0] is None:
-        return result
-    counts = resample_counts(len(base), settings.resamples, np.random.default_rng(settings.seed))
-    resampled = resampled_fits(other, members, used, x, counts) - resampled_fits(base, members, used, x, counts)
-    result["slope_difference_ci"], result["relative_slope_difference_ci"] = (
-        _interval(resampled[:, i], settings.level) for i in range(2))
+    their slopes (other - base) and of their relative slopes, from their `length_sensitivity`, with paired
+    bootstrap intervals from their `resampled_length_fits` (both systems refitted on the same resampled
+    sentences, so what the two share cancels). An interval wholly below zero says `other` falls faster with
+    length; wholly above, slower."""
+    result = {}
+    for column, name in enumerate(("slope", "relative_slope")):
+        present = base[name] is not None and other[name] is not None
+        result[f"{name}_difference"] = other[name] - base[name] if present else None
+        result[f"{name}_difference_ci"] = _interval(other_fits[:, column] - base_fits[:, column], level) if present else None
     return result
 
 
@@ -212,9 +213,10 @@ def length_ratio(bleu_stats: np.ndarray) -> float | None:
 def length_statistics(
     hypotheses: list[str], references: list[str], lengths: list[int], edges: list[int],
     settings: BootstrapSettings | None, unit: str = "words", stats: dict[str, np.ndarray] | None = None,
+    fits: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Overall and per-bucket intervals plus the length sensitivity, from one pass of statistics extraction
-    (`stats`: that extraction, when the caller has it already)."""
+    (`stats`: that extraction, and `fits`: the slope's resampled refits, when the caller has them already)."""
     if stats is None:
         stats = {name: sentence_statistics(name, hypotheses, references) for name in METRICS}
     members = bucket_members(lengths, edges)
@@ -234,5 +236,5 @@ def length_statistics(
         buckets.append({"bucket": bucket_label(low, high), "count": len(rows), "midpoint": midpoint, **summary(rows)})
     return {
         **summary(np.arange(len(hypotheses))), "by_length": buckets,
-        "length_sensitivity": length_sensitivity(stats["bleu"], lengths, edges, settings, unit),
+        "length_sensitivity": length_sensitivity(stats["bleu"], lengths, edges, settings, unit, fits),
     }

@@ -18,6 +18,7 @@ from seq2seq.scoring.bootstrap import (
     length_statistics,
     resampled_scores,
     score_from_statistics,
+    resampled_length_fits,
     sentence_statistics,
     slope_difference,
 )
@@ -122,15 +123,17 @@ def paired_scores(
     options = {"test": test, "resamples": settings.resamples, "seed": settings.seed, "alpha": alpha}
     statistics = {name: system_statistics(hypotheses, references) for name, hypotheses in systems.items()}
     base = statistics[baseline_name]
+    # each system's slope refits, once: its own interval and, paired with the baseline's, the difference's
+    fits = {name: resampled_length_fits(stats["bleu"], lengths, edges, settings) for name, stats in statistics.items()}
     rows, sensitivity = [], {}
     for name, hypotheses in systems.items():
-        summary = length_statistics(hypotheses, references, lengths, edges, settings, unit, statistics[name])
+        summary = length_statistics(hypotheses, references, lengths, edges, settings, unit, statistics[name], fits[name])
         sensitivity[name] = summary["length_sensitivity"]
         if name == baseline_name:
             tests = [None] * (len(members) + 1)
         else:
-            sensitivity[name]["against_baseline"] = slope_difference(base["bleu"], statistics[name]["bleu"], lengths,
-                                                                     edges, settings)
+            sensitivity[name]["against_baseline"] = slope_difference(sensitivity[baseline_name], sensitivity[name],
+                                                                     fits[baseline_name], fits[name], settings.level)
             same = np.array([b == h for b, h in zip(baseline, hypotheses)], dtype=bool)
             tests = [paired_test_on_statistics(base, statistics[name], bool(same.all()), **options),
                      *tests_by_bucket(base, statistics[name], same, members, **options)]
