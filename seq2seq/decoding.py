@@ -70,33 +70,38 @@ def greedy_search(
 ) -> list[Hypothesis]:
     """Pick the most probable token at each step until every sentence has produced EOS (or its limit).
 
+    A sentence leaves the batch at its EOS, so later steps cost only the sentences still translating.
     No output exceeds `max_length` subwords (None: no absolute cap) or what the decoder can take.
     """
+    batch, device = src.size(0), src.device
     decoder = model.decoder
     memory = decoder.prepare(model.encode(src, src_mask))
     state = decoder.init_state(memory)
     limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]
-    tokens = torch.full((src.size(0),), BOS_ID, dtype=torch.long, device=src.device)
-    finished = torch.zeros(src.size(0), dtype=torch.bool, device=src.device)
-    steps, attentions = [], []
-    for t in range(int(limits.max())):
+    steps = int(limits.max())
+    output = torch.full((batch, steps), PAD_ID, dtype=torch.long, device=device)
+    attentions = src_mask.new_zeros(batch, steps, src.size(1), dtype=torch.float) if need_attention else None
+    active = torch.arange(batch, device=device)  # the sentences still in the batch
+    tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
+    for t in range(steps):
         logits, state, attention = decoder.step(tokens, memory, state, need_attention)
-        tokens = logits.argmax(dim=-1)
-        tokens = torch.where(finished, torch.full_like(tokens, PAD_ID), tokens)
-        tokens = torch.where(~finished & (t + 1 >= limits), torch.full_like(tokens, EOS_ID), tokens)
-        steps.append(tokens)
-        attentions.append(attention)
-        finished |= tokens == EOS_ID
-        if bool(finished.all()):
-            break
-    output = torch.stack(steps, dim=1).tolist()  # [batch, steps]
+        tokens = logits.argmax(dim=-1).masked_fill_(t + 1 >= limits, EOS_ID)
+        output[active, t] = tokens
+        if attentions is not None and attention is not None:
+            attentions[active, t] = attention.float()
+        going = tokens != EOS_ID
+        if not bool(going.all()):
+            if not bool(going.any()):
+                break
+            keep = going.nonzero().squeeze(1)
+            active, tokens, limits = active[keep], tokens[keep], limits[keep]
+            memory, state = memory.select(keep), select_rows(state, keep)
     hypotheses = []
-    for b, row in enumerate(output):
-        length = row.index(EOS_ID) if EOS_ID in row else len(row)
+    for b, row in enumerate(output.tolist()):
+        length = row.index(EOS_ID)
         attention = None
-        if need_attention and attentions[0] is not None:
-            source_length = int(src_mask[b].sum())
-            attention = torch.stack([a[b, :source_length] for a in attentions[: length + 1]]).float().cpu()
+        if attentions is not None and decoder.has_attention:
+            attention = attentions[b, : length + 1, : int(src_mask[b].sum())].cpu()
         hypotheses.append(Hypothesis(row[:length], attention))
     return hypotheses
 
@@ -122,8 +127,9 @@ def beam_search(
 
     Each step ranks 2k candidates per sentence: those ending in EOS among the top k are finished
     (scored with the length penalty), the best k others live on, so a finished hypothesis never
-    starves the beam. A sentence is done once it holds k finished hypotheses; the search stops when
-    every sentence is done (or has reached its length limit, where EOS is forced; limits as in greedy_search).
+    starves the beam. A sentence is done once it holds k finished hypotheses, or at its length limit
+    (where EOS is forced, so every live prefix finishes; limits as in greedy_search); it then leaves
+    the batch, as in fairseq and JoeyNMT, so later steps cost only the sentences still searching.
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
@@ -132,37 +138,44 @@ def beam_search(
     memory = decoder.prepare(model.encode(src, src_mask))
     memory = memory.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * k, ...]
     state = decoder.init_state(memory)
-    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length)).tolist()
+    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]
+    active = torch.arange(batch, device=device)  # the sentences still in the batch
     scores = torch.full((batch, k), float("-inf"), device=device)
     scores[:, 0] = 0.0  # all beams start identical: expand only the first
     tokens = torch.full((batch * k,), BOS_ID, dtype=torch.long, device=device)
     prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
-    rows = torch.arange(batch, device=device).unsqueeze(1) * k  # first row of each sentence's beams
-    for t in range(max(limits)):
+    beams = torch.arange(k, device=device)
+    for t in range(int(limits.max())):
         logits, state, _ = decoder.step(tokens, memory, state)
-        log_probs = logits.float().log_softmax(dim=-1)  # [batch * k, vocab]
-        at_limit = [b * k + j for b, limit in enumerate(limits) if t + 1 >= limit for j in range(k)]
-        if at_limit:  # only EOS may follow: rewrite just those rows
-            log_probs[at_limit] = float("-inf")
-            log_probs[at_limit, EOS_ID] = 0.0
+        log_probs = logits.float().log_softmax(dim=-1)  # [active * k, vocab]
+        at_limit = t + 1 >= limits  # [active]
+        if bool(at_limit.any()):  # only EOS may follow: rewrite just those rows
+            limit_rows = (at_limit.nonzero() * k + beams).view(-1)
+            log_probs[limit_rows] = float("-inf")
+            log_probs[limit_rows, EOS_ID] = 0.0
         vocab = log_probs.size(-1)
-        candidates = log_probs.add_(scores.view(-1, 1)).view(batch, k * vocab)
-        top_scores, top_ids = candidates.topk(2 * k, dim=1)  # [batch, 2k]
+        candidates = log_probs.add_(scores.view(-1, 1)).view(-1, k * vocab)
+        top_scores, top_ids = candidates.topk(2 * k, dim=1)  # [active, 2k]
         origins, words = top_ids // vocab, top_ids % vocab
         ends = words == EOS_ID
+        sentences = active.tolist()
         for b, j in (ends[:, :k] & torch.isfinite(top_scores[:, :k])).nonzero().tolist():
-            if len(finished[b]) < k:
+            found = finished[sentences[b]]
+            if len(found) < k:
                 prefix = prefixes[b * k + origins[b, j]].tolist()
-                score = float(top_scores[b, j]) / length_penalty(len(prefix) + 1, alpha)
-                finished[b].append(Hypothesis(prefix, score=score))
-        done = torch.tensor([len(f) >= k for f in finished], device=device)
-        if bool(done.all()):
+                found.append(Hypothesis(prefix, score=float(top_scores[b, j]) / length_penalty(len(prefix) + 1, alpha)))
+        going = ~at_limit & torch.tensor([len(finished[s]) < k for s in sentences], device=device)
+        if not bool(going.any()):
             break
         alive = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=1)
-        scores = alive.values.masked_fill(done.unsqueeze(1), float("-inf"))
-        chosen = (rows + origins.gather(1, alive.indices)).view(-1)  # [batch * k] rows to continue
-        tokens = words.gather(1, alive.indices).view(-1)
+        chosen = origins.gather(1, alive.indices) + k * torch.arange(len(sentences), device=device).unsqueeze(1)
+        scores, tokens = alive.values, words.gather(1, alive.indices)
+        if not bool(going.all()):
+            keep = going.nonzero().squeeze(1)
+            active, limits, scores, tokens, chosen = active[keep], limits[keep], scores[keep], tokens[keep], chosen[keep]
+            memory = memory.select((keep.unsqueeze(1) * k + beams).view(-1))
+        chosen, tokens = chosen.view(-1), tokens.view(-1)  # [active * k] rows to continue, their new words
         state = select_rows(state, chosen)
         prefixes = torch.cat([prefixes[chosen], tokens.unsqueeze(1)], dim=1)
     return [sorted(f, key=lambda h: h.score, reverse=True)[:n_best] for f in finished]

@@ -148,3 +148,24 @@ def test_n_best_larger_than_the_beam_is_rejected():
     src = torch.tensor([[7]])
     with pytest.raises(ValueError, match="n_best=3"):
         beam_search(toy_model(), src, src != PAD_ID, beam_size=2, n_best=3)
+
+
+@pytest.mark.parametrize("encoder,decoder", PRESETS)
+def test_sentences_leaving_the_batch_decode_as_they_would_alone(encoder, decoder):
+    """Finished sentences leave the batch (memory and state rows dropped mid-search): what remains must decode
+    exactly as each sentence does alone, attention and n-best scores included."""
+    model = preset(encoder, decoder, seed=6, boost=0.3)  # some end early, the rest at their limits
+    src, src_mask = padded_batch([6, 2, 8, 4, 7, 3], 30, torch.Generator().manual_seed(10))
+    greedy = greedy_search(model, src, src_mask, max_ratio=2.0, max_offset=5, need_attention=decoder != "rnn")
+    beams = beam_search(model, src, src_mask, beam_size=3, alpha=0.6, max_ratio=2.0, max_offset=5, n_best=3)
+    assert len({len(h.tokens) for h in greedy}) >= 3  # sentences finish at different steps
+    for row in range(src.size(0)):
+        length = int(src_mask[row].sum())
+        one = (src[row : row + 1, :length], src_mask[row : row + 1, :length])
+        alone = greedy_search(model, *one, max_ratio=2.0, max_offset=5, need_attention=decoder != "rnn")[0]
+        assert greedy[row].tokens == alone.tokens
+        if decoder != "rnn":
+            torch.testing.assert_close(greedy[row].attention, alone.attention)
+        alone_beams = beam_search(model, *one, beam_size=3, alpha=0.6, max_ratio=2.0, max_offset=5, n_best=3)[0]
+        assert [h.tokens for h in beams[row]] == [h.tokens for h in alone_beams]
+        assert [h.score for h in beams[row]] == pytest.approx([h.score for h in alone_beams], abs=1e-5)
