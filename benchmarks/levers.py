@@ -11,6 +11,16 @@
   decoder over the whole prefix at every step, the source encoded and the cross-attention keys and
   values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
 - torch.compile: the transformer's training step compiled vs eager (and the compile time).
+- Allocator: glibc's defaults vs freed memory kept for reuse (`seq2seq.allocator`, which seq2seq's
+  commands set first), each measurement a fresh `ours_worker.py` process, best of --rounds interleaved;
+  training and beam-5 decoding, with each side's peak memory (the setting's price).
+- Search: finished sentences leave the batch (`beam_search`) vs the search before that change, which
+  kept them in it, scores at -inf, until the whole batch was done; beam 5, outputs checked identical.
+
+Decoding levers other than the key/value cache decode the trained rnn_attention checkpoint and the
+workload that `decode_throughput.py --train-minutes 30` leaves in --work-dir (users decode trained
+models, whose sentences finish at different steps); without them those rows are left out, saying so.
+Everything in this process runs with freed memory kept, as in seq2seq's commands.
 
 Training levers run in bf16 where the CPU has it natively, else in fp32 (emulated bf16 would time the
 emulation); the precision is in each row. bf16 against fp32 is in train_throughput.md and
@@ -22,28 +32,37 @@ decode_throughput.md. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import sys
 import time
+from pathlib import Path
 from unittest import mock
 
 import torch
 import torch.nn.functional as F
-from harness import common_options, machine_lines, write_table
+from harness import best_of_rounds, common_options, machine_lines, prepare_workload, write_table
 from machine import native_bf16
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seq2seq.allocator import keep_freed_memory
 from seq2seq.data.batching import Batch, collate, group_by_tokens, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, TokenizerSettings, build_tokenizer
-from seq2seq.decoding import greedy_search, max_output_lengths, step_limit
+from seq2seq.decoding import Hypothesis, beam_search, greedy_search, length_penalty, max_output_lengths, step_limit
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.models.interfaces import select_rows
+from seq2seq.pipeline import open_run
 from seq2seq.training.precision import autocast
 from seq2seq.training.trainer import Trainer
 
 CPU = torch.device("cpu")
+TRAINED = Path("trained/all_pairs/30_minutes/rnn_attention/seq2seq")  # decode_throughput.py --train-minutes 30
+SYSTEM_MALLOC = "glibc's defaults (each large tensor mapped afresh, its pages faulted in again)"
+KEPT_MALLOC = "freed memory kept for reuse (`seq2seq.allocator`)"
 UNCACHED = ("no cache (source encoded, cross-attention keys and values made once per batch; every step re-runs the "
             "decoder over the whole prefix, projecting only its last position onto the vocabulary)")
 
@@ -113,6 +132,52 @@ def uncached_greedy(
     return [row[:row.index(EOS_ID)] if EOS_ID in row else row for row in prefix[:, 1:].tolist()]
 
 
+@torch.inference_mode()
+def beam_search_keeping_finished(
+    model: EncoderDecoder, src: torch.Tensor, src_mask: torch.Tensor, beam_size: int, alpha: float, max_ratio: float,
+    max_offset: int
+) -> list[list[Hypothesis]]:
+    """`beam_search` before finished sentences left the batch: a done sentence's beams stay in it, scores at
+    -inf, and every step runs all of them until the last sentence is done (or the longest limit is reached)."""
+    batch, k, device = src.size(0), beam_size, src.device
+    decoder = model.decoder
+    memory = decoder.prepare(model.encode(src, src_mask))
+    memory = memory.select(torch.arange(batch, device=device).repeat_interleave(k))
+    state = decoder.init_state(memory)
+    limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, None)).tolist()
+    scores = torch.full((batch, k), float("-inf"), device=device)
+    scores[:, 0] = 0.0
+    tokens = torch.full((batch * k,), BOS_ID, dtype=torch.long, device=device)
+    prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    rows = torch.arange(batch, device=device).unsqueeze(1) * k
+    for t in range(max(limits)):
+        logits, state, _ = decoder.step(tokens, memory, state)
+        log_probs = logits.float().log_softmax(dim=-1)
+        at_limit = [b * k + j for b, limit in enumerate(limits) if t + 1 >= limit for j in range(k)]
+        if at_limit:
+            log_probs[at_limit] = float("-inf")
+            log_probs[at_limit, EOS_ID] = 0.0
+        vocab = log_probs.size(-1)
+        top_scores, top_ids = log_probs.add_(scores.view(-1, 1)).view(batch, k * vocab).topk(2 * k, dim=1)
+        origins, words = top_ids // vocab, top_ids % vocab
+        ends = words == EOS_ID
+        for b, j in (ends[:, :k] & torch.isfinite(top_scores[:, :k])).nonzero().tolist():
+            if len(finished[b]) < k:
+                prefix = prefixes[b * k + origins[b, j]].tolist()
+                finished[b].append(Hypothesis(prefix, score=float(top_scores[b, j]) / length_penalty(len(prefix) + 1, alpha)))
+        done = torch.tensor([len(f) >= k for f in finished], device=device)
+        if bool(done.all()):
+            break
+        alive = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=1)
+        scores = alive.values.masked_fill(done.unsqueeze(1), float("-inf"))
+        chosen = (rows + origins.gather(1, alive.indices)).view(-1)
+        tokens = words.gather(1, alive.indices).view(-1)
+        state = select_rows(state, chosen)
+        prefixes = torch.cat([prefixes[chosen], tokens.unsqueeze(1)], dim=1)
+    return [sorted(f, key=lambda h: h.score, reverse=True)[:1] for f in finished]
+
+
 def loss_over_every_position(model: EncoderDecoder, batch: Batch, label_smoothing: float) -> torch.Tensor:
     """The training loss before commits 4f27a8f and 46248c6: every target position, padding included, projected
     onto the vocabulary, then `F.cross_entropy` with the padding masked out."""
@@ -130,6 +195,30 @@ def packed_run(rnn: torch.nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tenso
     return pad_packed_sequence(outputs, batch_first=True, total_length=inputs.size(1))[0], hidden[-directions:]
 
 
+def allocator_jobs(task: list[str]) -> dict[bool, tuple[str, str, list[str]]]:
+    """`ours_worker.py` jobs for `best_of_rounds`, keyed by whether freed memory is kept."""
+    return {kept: (sys.executable, "ours_worker.py", [*task, *([] if kept else ["--system-malloc"])]) for kept in (False, True)}
+
+
+def search_speeds(model: EncoderDecoder, batches: list[Batch], passes: int) -> tuple[float, float]:
+    """Sentences per second of beam-5 search with finished sentences leaving the batch and kept in it: the
+    best of `passes` alternating passes each, after checking that both find the same outputs."""
+    def leaving(batch: Batch) -> list[list[int]]:
+        return [found[0].tokens for found in beam_search(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
+
+    def staying(batch: Batch) -> list[list[int]]:
+        return [found[0].tokens for found in beam_search_keeping_finished(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
+
+    if [leaving(b) for b in batches] != [staying(b) for b in batches]:
+        raise RuntimeError("beam search finds other outputs once finished sentences leave the batch")
+    best = {leaving: float("inf"), staying: float("inf")}
+    for _ in range(passes):
+        for search in best:
+            best[search] = min(best[search], sum(timed(search, b) for b in batches))
+    sentences = sum(b.src.size(0) for b in batches)
+    return sentences / best[leaving], sentences / best[staying]
+
+
 def timed(function, *args) -> float:
     start = time.perf_counter()
     function(*args)
@@ -140,6 +229,7 @@ def main() -> None:
     parser = common_options(__doc__.splitlines()[0], "benchmarks/results/levers.md")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per measurement")
     args: argparse.Namespace = parser.parse_args()
+    keep_freed_memory()  # as seq2seq's commands do
     header, _ = machine_lines(args.threads)
     corpus = NamedCorpus("multi30k", ["train", "test_2016_flickr"], root=str(args.data_root))
     train, test = corpus.load("train"), corpus.load("test_2016_flickr")
@@ -200,12 +290,49 @@ def main() -> None:
         row(f"transformer greedy decoding, {precision}: key/value cache", UNCACHED, len(src_ids) / uncached,
             "cached (`Decoder.step`: one new position per step)", len(src_ids) / cached, "sentences/s")
 
+    def peak(result: dict) -> str:
+        return f"peak {result['peak_rss_mib']:,.0f} MiB"
+
+    workload = prepare_workload(args, train_batches=args.steps + 2)
+    for preset in ("rnn_attention", "transformer"):
+        task = ["train", "--preset", preset, "--workload", str(workload), "--threads", str(args.threads), "--warmup", "2",
+                "--precision", training]
+        runs = best_of_rounds(allocator_jobs(task), args.rounds)
+        row(f"{preset} training, {training}: allocator", f"{SYSTEM_MALLOC}, {peak(runs[False])}",
+            runs[False]["tokens"] / runs[False]["seconds"], f"{KEPT_MALLOC}, {peak(runs[True])}",
+            runs[True]["tokens"] / runs[True]["seconds"], "tok/s")
+    notes = []
+    trained, decode_workload = args.work_dir / TRAINED, args.work_dir / "decode_workload.json"
+    if trained.is_dir() and decode_workload.is_file():
+        task = ["decode", "--preset", "rnn_attention", "--beam", "5", "--workload", str(decode_workload), "--threads",
+                str(args.threads), "--max-ratio", "1.5", "--max-offset", "10", "--checkpoint", str(trained)]
+        runs = best_of_rounds(allocator_jobs(task), args.rounds)
+        row("rnn_attention beam-5 decoding of the trained model, fp32: allocator", f"{SYSTEM_MALLOC}, {peak(runs[False])}",
+            runs[False]["sentences"] / runs[False]["seconds"], f"{KEPT_MALLOC}, {peak(runs[True])}",
+            runs[True]["sentences"] / runs[True]["seconds"], "sentences/s")
+        model = open_run(trained, ["device=cpu"]).model.eval()
+        batches = [collate(make_examples(src, [[] for _ in src])) for src in json.loads(decode_workload.read_text())["decode_batches"]]
+        leaving, staying = search_speeds(model, batches, max(3, args.rounds))
+        row("rnn_attention beam-5 decoding of the trained model, fp32: finished sentences",
+            "kept in the batch, scores at -inf, until all are done", staying,
+            "leave the batch (`beam_search`; the same outputs)", leaving, "sentences/s")
+        decoding = (f"trained-model decoding: the 30-minute rnn_attention checkpoint of `decode_throughput.py` on its "
+                    f"workload ({sum(b.src.size(0) for b in batches):,} sentences of test_2016_flickr), outputs ending at "
+                    "EOS or 1.5 × source length + 10; ")
+    else:
+        decoding = ""
+        notes = ["", f"Trained-model decoding rows left out: {trained} or {decode_workload} not found (run "
+                     "`python benchmarks/decode_throughput.py --train-minutes 30` first)."]
+
     lines = ["# Speed levers, one at a time", "", *header, "",
-             f"Command: `python benchmarks/levers.py --steps {args.steps} --threads {args.threads}`; training: "
-             f"best of 3 passes over {args.steps} timed steps on Multi30k batches of about 4,096 tokens, after 2 untimed; "
-             "decoding: the first "
-             "200 sentences of test_2016_flickr, untrained model, outputs as long as the source plus one.", "",
-             "| lever | without | with | speed-up |", "|---|--:|--:|--:|", *rows]
+             f"Command: `python benchmarks/levers.py --steps {args.steps} --threads {args.threads} --rounds {args.rounds}`; "
+             f"training: best of 3 passes over {args.steps} timed steps on Multi30k batches of about 4,096 tokens, after "
+             f"2 untimed (allocator: best of {args.rounds} interleaved processes); key/value cache: the first 200 "
+             f"sentences of test_2016_flickr, untrained model, outputs as long as the source plus one; {decoding}"
+             f"allocator: best of {args.rounds} interleaved processes; finished sentences: best of "
+             f"{max(3, args.rounds)} alternating passes. Everything but the allocator's baseline runs with freed memory "
+             "kept, as seq2seq's commands run.", "",
+             "| lever | without | with | speed-up |", "|---|--:|--:|--:|", *rows, *notes]
     write_table(args.out, lines)
 
 

@@ -6,7 +6,8 @@
 Training runs `Trainer.train_step`, the code `seq2seq-train` runs, with the default training preset
 (label smoothing 0.1, clipping 1.0, Adam, noam schedule); decoding runs `greedy_search` and
 `beam_search` as `seq2seq-eval` does, on a freshly initialised model or on the trained weights of
---checkpoint, opened as `seq2seq-eval` opens them. Prints one JSON object; a decoding one also holds
+--checkpoint, opened as `seq2seq-eval` opens them; like seq2seq's commands, it first keeps freed memory
+for reuse (`seq2seq.allocator`; --system-malloc leaves glibc's defaults). Prints one JSON object; a decoding one also holds
 the outputs' token ids, batch by batch, so that the caller can score them.
 """
 
@@ -24,6 +25,7 @@ from hydra import compose, initialize_config_module
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import decoding_result, training_result
 
+from seq2seq.allocator import keep_freed_memory
 from seq2seq.data.batching import Batch, collate, make_examples
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
@@ -115,7 +117,10 @@ def main() -> None:
     parser.add_argument("--max-ratio", type=float, default=1.0)
     parser.add_argument("--max-offset", type=int, default=1)
     parser.add_argument("--checkpoint", type=Path, help="decode: a seq2seq-train run directory (or a checkpoint in one)")
+    parser.add_argument("--system-malloc", action="store_true", help="leave glibc's allocator settings as they are")
     args = parser.parse_args()
+    if not args.system_malloc:
+        keep_freed_memory()
     torch.set_num_threads(args.threads)
     workload = json.loads(args.workload.read_text())
     print(json.dumps(train(args, workload) if args.task == "train" else decode(args, workload)))

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 from harness import PRESETS, common_options, machine_lines, prepare_workload, write_table
@@ -27,10 +28,12 @@ def profile_preset(preset: str, workload: Path, precision: str, warmup: int, thr
     from hydra import compose, initialize_config_module
     from torch.profiler import ProfilerActivity, profile
 
+    from seq2seq.allocator import keep_freed_memory
     from seq2seq.data.batching import collate, make_examples
     from seq2seq.models.encoder_decoder import build_model
     from seq2seq.training.trainer import Trainer
 
+    keep_freed_memory()  # as seq2seq-train does
     torch.set_num_threads(threads)
     with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
         config = compose("config", overrides=[f"model={preset}", "data=files"])
@@ -45,12 +48,16 @@ def profile_preset(preset: str, workload: Path, precision: str, warmup: int, thr
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
         for batch in batches[warmup:]:
             trainer.train_step(batch)
+    return {"preset": preset, "precision": precision, "steps": len(batches) - warmup, **top_operators(profiler)}
+
+
+def top_operators(profiler: Any) -> dict:
+    """All operators' self CPU time and the TOP operators by it: calls, self time, share of the total."""
     events = [e for e in profiler.key_averages() if e.self_cpu_time_total > 0]
     total = sum(e.self_cpu_time_total for e in events)
     top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:TOP]
-    return {"preset": preset, "precision": precision, "steps": len(batches) - warmup, "total_ms": total / 1000,
-            "top": [{"op": e.key, "calls": e.count, "self_ms": e.self_cpu_time_total / 1000,
-                     "share": e.self_cpu_time_total / total} for e in top]}
+    return {"total_ms": total / 1000, "top": [{"op": e.key, "calls": e.count, "self_ms": e.self_cpu_time_total / 1000,
+                                              "share": e.self_cpu_time_total / total} for e in top]}
 
 
 def table_rows(result: dict) -> list[str]:

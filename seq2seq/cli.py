@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from seq2seq.allocator import keep_freed_memory
 from seq2seq.errors import UserError
 from seq2seq.files import write_text
 from seq2seq.run_dir import RunDir
@@ -101,6 +102,7 @@ def train(config: DictConfig) -> float | None:
     """seq2seq-train: train and evaluate one model per Hydra job (-m for a sweep)."""
     from seq2seq.pipeline import evaluation_failures, train_and_evaluate
 
+    keep_freed_memory()
     if config.threads is None:
         config.threads = threads_for_launcher(HydraConfig.get().launcher, os.cpu_count() or 1)
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -141,6 +143,7 @@ def evaluate(argv: list[str] | None = None) -> None:
         shortcuts = {"split": f"eval.splits=[{value}]", "beam": f"eval.beam_size={value}"}
         overrides.append(shortcuts.get(key, item))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    keep_freed_memory()
     from seq2seq.pipeline import evaluate_run, evaluation_failures
 
     with user_errors_end("seq2seq-eval"):
@@ -165,6 +168,7 @@ def translate(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. device=cpu")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    keep_freed_memory()
     from seq2seq.data.corpora import decode_lines, read_lines
     from seq2seq.pipeline import open_run, translate_sentences
 
@@ -252,6 +256,7 @@ def reproduce(argv: list[str] | None = None) -> None:
     parser.add_argument("--tolerance", type=float, default=0.1, help="largest accepted BLEU/chrF difference (default 0.1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    keep_freed_memory()
     from seq2seq.pipeline import train_and_evaluate
     from seq2seq.reporting.reproduce import reproduce_run
 

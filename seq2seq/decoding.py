@@ -130,32 +130,31 @@ def beam_search(
     starves the beam. A sentence is done once it holds k finished hypotheses, or at its length limit
     (where EOS is forced, so every live prefix finishes; limits as in greedy_search); it then leaves
     the batch, as in fairseq and JoeyNMT, so later steps cost only the sentences still searching.
+    The first step runs once per sentence, since all its beams would start alike from BOS.
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
     batch, k, device = src.size(0), beam_size, src.device
     decoder = model.decoder
-    memory = decoder.prepare(model.encode(src, src_mask))
-    memory = memory.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * k, ...]
+    memory = decoder.prepare(model.encode(src, src_mask))  # one row per sentence until the first step is taken
     state = decoder.init_state(memory)
     limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]
     active = torch.arange(batch, device=device)  # the sentences still in the batch
-    scores = torch.full((batch, k), float("-inf"), device=device)
-    scores[:, 0] = 0.0  # all beams start identical: expand only the first
-    tokens = torch.full((batch * k,), BOS_ID, dtype=torch.long, device=device)
-    prefixes = torch.empty(batch * k, 0, dtype=torch.long, device=device)
+    width = 1  # prefixes per sentence: BOS alone before the first step, k after it
+    scores = torch.zeros(batch, width, device=device)
+    tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
+    prefixes = torch.empty(batch, 0, dtype=torch.long, device=device)
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
-    beams = torch.arange(k, device=device)
     for t in range(int(limits.max())):
         logits, state, _ = decoder.step(tokens, memory, state)
-        log_probs = logits.float().log_softmax(dim=-1)  # [active * k, vocab]
+        log_probs = logits.float().log_softmax(dim=-1)  # [active * width, vocab]
         at_limit = t + 1 >= limits  # [active]
         if bool(at_limit.any()):  # only EOS may follow: rewrite just those rows
-            limit_rows = (at_limit.nonzero() * k + beams).view(-1)
+            limit_rows = (at_limit.nonzero() * width + torch.arange(width, device=device)).view(-1)
             log_probs[limit_rows] = float("-inf")
             log_probs[limit_rows, EOS_ID] = 0.0
         vocab = log_probs.size(-1)
-        candidates = log_probs.add_(scores.view(-1, 1)).view(-1, k * vocab)
+        candidates = log_probs.add_(scores.view(-1, 1)).view(-1, width * vocab)
         top_scores, top_ids = candidates.topk(2 * k, dim=1)  # [active, 2k]
         origins, words = top_ids // vocab, top_ids % vocab
         ends = words == EOS_ID
@@ -163,18 +162,19 @@ def beam_search(
         for b, j in (ends[:, :k] & torch.isfinite(top_scores[:, :k])).nonzero().tolist():
             found = finished[sentences[b]]
             if len(found) < k:
-                prefix = prefixes[b * k + origins[b, j]].tolist()
+                prefix = prefixes[b * width + origins[b, j]].tolist()
                 found.append(Hypothesis(prefix, score=float(top_scores[b, j]) / length_penalty(len(prefix) + 1, alpha)))
         going = ~at_limit & torch.tensor([len(finished[s]) < k for s in sentences], device=device)
         if not bool(going.any()):
             break
         alive = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=1)
-        chosen = origins.gather(1, alive.indices) + k * torch.arange(len(sentences), device=device).unsqueeze(1)
+        chosen = origins.gather(1, alive.indices) + width * torch.arange(len(sentences), device=device).unsqueeze(1)
         scores, tokens = alive.values, words.gather(1, alive.indices)
-        if not bool(going.all()):
+        if width < k or not bool(going.all()):  # k copies of each continuing sentence's memory (its rows are alike)
             keep = going.nonzero().squeeze(1)
             active, limits, scores, tokens, chosen = active[keep], limits[keep], scores[keep], tokens[keep], chosen[keep]
-            memory = memory.select((keep.unsqueeze(1) * k + beams).view(-1))
+            memory = memory.select((keep * width).repeat_interleave(k))
+        width = k
         chosen, tokens = chosen.view(-1), tokens.view(-1)  # [active * k] rows to continue, their new words
         state = select_rows(state, chosen)
         prefixes = torch.cat([prefixes[chosen], tokens.unsqueeze(1)], dim=1)

@@ -32,7 +32,7 @@ from workload import build_workload, save_workload  # noqa: E402
 
 from seq2seq.data.batching import collate, make_examples  # noqa: E402
 from seq2seq.data.tokenizer import Tokenizer  # noqa: E402
-from seq2seq.decoding import greedy_search  # noqa: E402
+from seq2seq.decoding import beam_search, greedy_search  # noqa: E402
 from seq2seq.models.encoder_decoder import build_model  # noqa: E402
 
 
@@ -297,6 +297,11 @@ def ends_some_outputs(output_layer: torch.nn.Module, inputs: tuple[torch.Tensor]
     return logits + 1e4 * (features[..., 0] - features[..., 1] > 1.6).unsqueeze(-1) * (torch.arange(logits.size(-1)) == 3)
 
 
+def never_ends(module: torch.nn.Module, inputs: tuple, logits: torch.Tensor) -> torch.Tensor:
+    """A forward hook on the output layer that rules EOS out: every output runs to its length limit."""
+    return logits - 1e4 * (torch.arange(logits.size(-1)) == 3)
+
+
 @pytest.fixture
 def one_thread():
     """Tiny models decode fastest on one thread, and many times slower on two of a busy machine's cores."""
@@ -319,6 +324,25 @@ def test_the_caches_baseline_decodes_what_cached_greedy_search_decodes(preset, o
     lengths = [len(tokens) for tokens in cached]
     # both ways an output ends are exercised: EOS chosen early (then padding while others go on), EOS forced
     assert any(n < limit for n, limit in zip(lengths, limits)) and any(n == limit for n, limit in zip(lengths, limits))
+
+
+@pytest.mark.parametrize("preset", ["transformer", "rnn_attention"])
+def test_the_search_levers_baseline_finds_what_beam_search_finds(preset, one_thread):
+    """The baseline keeps finished sentences in the batch; beam_search drops them: same hypotheses and scores,
+    whether sentences finish at their (different) length limits or, with EOS made likely, early."""
+    torch.manual_seed(0)
+    model = build_model(levers.preset_config(preset).model, 40, 40).eval()
+    sources = [[4 + (5 * i + 3 * j) % 36 for j in range(2 + i)] for i in range(8)]
+    batch = collate(make_examples(sources, [[] for _ in sources]))
+    for ending_early in (False, True):
+        hook = model.decoder.output.register_forward_hook(ends_some_outputs if ending_early else never_ends)
+        kept = levers.beam_search_keeping_finished(model, batch.src, batch.src_mask, 3, 0.6, 1.5, 2)
+        dropped = beam_search(model, batch.src, batch.src_mask, 3, 0.6, 1.5, 2)
+        assert [[h.tokens for h in found] for found in kept] == [[h.tokens for h in found] for found in dropped]
+        assert [found[0].score for found in kept] == pytest.approx([found[0].score for found in dropped], abs=1e-5)
+        if not ending_early:  # every sentence runs to its own limit, so they leave the batch at different steps
+            assert len({len(found[0].tokens) for found in dropped}) == len(sources)
+        hook.remove()
 
 
 def test_ours_worker_decodes_a_trained_run_with_its_weights(tmp_path, one_thread):
