@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from seq2seq.data.batching import Example, collate, token_batches
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
+from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.models.interfaces import Decoder, Encoder, select_rows
 from seq2seq.training.precision import autocast
@@ -136,6 +137,9 @@ def beam_search(
         raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
     batch, k, device = src.size(0), beam_size, src.device
     decoder = model.decoder
+    if 2 * k > decoder.vocab_size:  # the first step ranks 2k candidates from one prefix per sentence
+        raise UserError(f"eval.beam_size={k}: a beam ranks 2 × {k} next subwords per step, more than the "
+                        f"target vocabulary's {decoder.vocab_size}")
     memory = decoder.prepare(model.encode(src, src_mask))  # one row per sentence until the first step is taken
     state = decoder.init_state(memory)
     limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]

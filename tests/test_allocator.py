@@ -23,7 +23,7 @@ kept = keep_freed_memory()
 before = libc.mallinfo2()
 tensor = torch.empty(16 << 20).fill_(1.0)  # 64 MiB: over glibc's largest default mmap threshold (32 MiB)
 during = libc.mallinfo2()
-print(kept, during.hblkhd - before.hblkhd >= 64 << 20, during.arena - before.arena >= 64 << 20)
+print(kept, during.hblkhd - before.hblkhd >= 64 << 20, during.uordblks - before.uordblks >= 64 << 20)
 """
 
 

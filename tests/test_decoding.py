@@ -10,6 +10,7 @@ from torch import Tensor
 
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID
 from seq2seq.decoding import beam_search, greedy_search, length_penalty
+from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.models.interfaces import Decoder, DecoderState, Encoder, Memory
 from test_models import build, padded_batch
@@ -142,6 +143,12 @@ def test_beam_search_never_scores_worse_than_greedy(encoder, decoder):
             assert b[0].score >= sequence_log_prob(model, *one, g.tokens) - 1e-5
             compared += 1
     assert compared >= 1
+
+
+def test_a_beam_wider_than_half_the_vocabulary_is_refused_by_name():
+    src = torch.tensor([[7]])
+    with pytest.raises(UserError, match="eval.beam_size=4"):
+        beam_search(toy_model(), src, src != PAD_ID, beam_size=4)  # 2 × 4 candidates from a vocabulary of 6
 
 
 def test_n_best_larger_than_the_beam_is_rejected():
