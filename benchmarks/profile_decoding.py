@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import torch
-from harness import PRESETS, common_options, machine_lines, write_table
+from harness import PRESETS, common_options, machine_lines, run_worker, write_table
 from profile_training import TOP, top_operators
 
 LIMIT = (1.5, 10)  # seq2seq-eval's output limit: 1.5 × source length + 10
@@ -95,12 +94,9 @@ def main() -> None:
              "|---|---|--:|---|--:|--:|--:|"]
     for preset in args.presets:
         for beam in args.beams:
-            worker = [sys.executable, __file__, "--preset", preset, "--beam", str(beam), "--work-dir", str(args.work_dir),
-                      "--train-minutes", str(args.train_minutes), "--threads", str(args.threads)]
-            done = subprocess.run(worker, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"profiling {preset} beam {beam} failed:\n{done.stderr[-2000:]}")
-            lines += table_rows(json.loads(done.stdout.strip().splitlines()[-1]))
+            lines += table_rows(run_worker(sys.executable, Path(__file__).name, [
+                "--preset", preset, "--beam", str(beam), "--work-dir", str(args.work_dir),
+                "--train-minutes", str(args.train_minutes), "--threads", str(args.threads)]))
             print("\n".join(lines[-TOP - 1:]), flush=True)
     write_table(args.out, lines)
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import torch
-from harness import PRESETS, common_options, machine_lines, prepare_workload, write_table
+from harness import PRESETS, common_options, machine_lines, prepare_workload, run_worker, write_table
 
 TOP = 5
 
@@ -90,12 +89,9 @@ def main() -> None:
              "", "| preset | rank | operator | calls per step | self ms per step | share of all self time |",
              "|---|--:|---|--:|--:|--:|"]
     for preset in args.presets:
-        worker = [sys.executable, __file__, "--preset", preset, "--workload", str(workload), "--precision",
-                  args.precision, "--warmup", str(args.warmup), "--threads", str(args.threads)]
-        done = subprocess.run(worker, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"profiling {preset} failed:\n{done.stderr[-2000:]}")
-        lines += table_rows(json.loads(done.stdout.strip().splitlines()[-1]))
+        lines += table_rows(run_worker(sys.executable, Path(__file__).name, [
+            "--preset", preset, "--workload", str(workload), "--precision", args.precision, "--warmup", str(args.warmup),
+            "--threads", str(args.threads)]))
         print("\n".join(lines[-TOP - 1:]), flush=True)
     write_table(args.out, lines)
 

@@ -81,7 +81,7 @@ def greedy_search(
     limits = max_output_lengths(src_mask, max_ratio, max_offset, step_limit(decoder, max_length))  # [batch]
     steps = int(limits.max())
     output = torch.full((batch, steps), PAD_ID, dtype=torch.long, device=device)
-    attentions = src_mask.new_zeros(batch, steps, src.size(1), dtype=torch.float) if need_attention else None
+    attentions = torch.zeros(batch, steps, src.size(1), device=device) if need_attention else None
     active = torch.arange(batch, device=device)  # the sentences still in the batch
     tokens = torch.full((batch,), BOS_ID, dtype=torch.long, device=device)
     for t in range(steps):

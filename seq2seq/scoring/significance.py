@@ -16,9 +16,9 @@ from seq2seq.scoring.bootstrap import (
     BootstrapSettings,
     scores_of_sums,
     length_statistics,
+    resampled_length_fits,
     resampled_scores,
     score_from_statistics,
-    resampled_length_fits,
     sentence_statistics,
     slope_difference,
 )
