@@ -151,7 +151,8 @@ def beam_search(
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     for t in range(int(limits.max())):
         logits, state, _ = decoder.step(tokens, memory, state)
-        log_probs = logits.float().log_softmax(dim=-1)  # [active * width, vocab]
+        log_probs = logits.float()
+        torch.log_softmax(log_probs, dim=-1, out=log_probs)  # [active * width, vocab], in place: no second buffer
         at_limit = t + 1 >= limits  # [active]
         if bool(at_limit.any()):  # only EOS may follow: rewrite just those rows
             limit_rows = (at_limit.nonzero() * width + torch.arange(width, device=device)).view(-1)

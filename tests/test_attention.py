@@ -325,3 +325,37 @@ def test_additive_attention_single_step_equals_sequence_form() -> None:
         assert step_context.shape == (2, 6) and step_weights.shape == (2, 7)
         torch.testing.assert_close(step_context, context[:, t], atol=1e-6, rtol=0)
         torch.testing.assert_close(step_weights, weights[:, t], atol=1e-6, rtol=0)
+
+
+def tanh_scores(module: AdditiveAttention, query, keys) -> torch.Tensor:
+    """v^T tanh(W s + U h_j + b) for every step and source position at once, as the formula reads."""
+    hidden = torch.tanh(module.query_proj(query).unsqueeze(2) + module.project_keys(keys).unsqueeze(1))
+    return module.energy(hidden).squeeze(-1)  # [B, T, S]
+
+
+@pytest.mark.parametrize("block_elements", [1, 2 * 3 * 7 * 4, 2**19])  # a row per block, two rows, one block
+def test_additive_attention_gradients_equal_the_tanh_formula_in_every_blocking(block_elements, monkeypatch) -> None:
+    """The sigmoid form and the row blocks change how the energy is computed, not what the model learns."""
+    monkeypatch.setattr(AdditiveAttention, "BLOCK_ELEMENTS", block_elements)
+    module = AdditiveAttention(query_dim=5, key_dim=6, attention_dim=4).double()
+    query, keys, values = torch.randn(5, 3, 5).double(), torch.randn(5, 7, 6).double(), torch.randn(5, 7, 6).double()
+    mask = torch.ones(5, 7, dtype=torch.bool)
+    mask[1, 4:] = False
+    probe = torch.randn(5, 3, 6).double()
+
+    def gradients(attend) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        inputs = [query.clone().requires_grad_(), keys.clone().requires_grad_()]
+        module.zero_grad()
+        context = attend(*inputs)
+        (context * probe).sum().backward()
+        return context.detach(), [x.grad for x in inputs] + [p.grad.clone() for p in module.parameters()]
+
+    def by_formula(q, k):
+        weights = masked_softmax(tanh_scores(module, q, k), mask.unsqueeze(1))
+        return weights @ values
+
+    context, grads = gradients(lambda q, k: module(q, module.project_keys(k), values, mask)[0])
+    expected_context, expected_grads = gradients(by_formula)
+    torch.testing.assert_close(context, expected_context, atol=1e-12, rtol=0)
+    for grad, expected in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(grad, expected, atol=1e-12, rtol=0)
