@@ -16,6 +16,9 @@
   training and beam-5 decoding, with each side's peak memory (the setting's price).
 - Search: finished sentences leave the batch (`beam_search`) vs the search before that change, which
   kept them in it, scores at -inf, until the whole batch was done; beam 5, outputs checked identical.
+- Additive attention: its energy as 2·sigmoid(2x) in cache-sized row blocks (`AdditiveAttention`,
+  commit edfe212) vs tanh over one [rows, source, units] buffer, as before; in rnn_attention training
+  and beam-5 decoding (with how many outputs are the same).
 
 Decoding levers other than the key/value cache decode the trained rnn_attention checkpoint and the
 workload that `decode_throughput.py --train-minutes 30` leaves in --work-dir (users decode trained
@@ -38,6 +41,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable
 from unittest import mock
 
 import torch
@@ -53,6 +57,7 @@ from seq2seq.data.batching import Batch, collate, group_by_tokens, make_examples
 from seq2seq.data.corpora import NamedCorpus
 from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search, length_penalty, max_output_lengths, step_limit
+from seq2seq.models.attention import AdditiveAttention, masked_softmax
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.models.interfaces import select_rows
 from seq2seq.pipeline import open_run
@@ -63,6 +68,8 @@ CPU = torch.device("cpu")
 TRAINED = Path("trained/all_pairs/30_minutes/rnn_attention/seq2seq")  # decode_throughput.py --train-minutes 30
 SYSTEM_MALLOC = "glibc's defaults (each large tensor mapped afresh, its pages faulted in again)"
 KEPT_MALLOC = "freed memory kept for reuse (`seq2seq.allocator`)"
+TANH_ENERGY = "tanh over one [rows, source, units] buffer"
+SIGMOID_ENERGY = "2·sigmoid(2x) in row blocks of 2^19 numbers (`AdditiveAttention`)"
 UNCACHED = ("no cache (source encoded, cross-attention keys and values made once per batch; every step re-runs the "
             "decoder over the whole prefix, projecting only its last position onto the vocabulary)")
 
@@ -195,28 +202,49 @@ def packed_run(rnn: torch.nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tenso
     return pad_packed_sequence(outputs, batch_first=True, total_length=inputs.size(1))[0], hidden[-directions:]
 
 
+def tanh_attention(
+    self: AdditiveAttention, query: torch.Tensor, projected_keys: torch.Tensor, values: torch.Tensor,
+    mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`AdditiveAttention.forward` before commit edfe212: v^T tanh(W s + U h_j) over one [B, T, S, A] buffer."""
+    single_step = query.dim() == 2
+    if single_step:
+        query = query.unsqueeze(1)
+    hidden = (self.query_proj(query).unsqueeze(2) + projected_keys.unsqueeze(1)).tanh_()
+    weights = masked_softmax(self.energy(hidden).squeeze(-1), None if mask is None else mask.unsqueeze(1))
+    context = weights @ values
+    return (context.squeeze(1), weights.squeeze(1)) if single_step else (context, weights)
+
+
 def allocator_jobs(task: list[str]) -> dict[bool, tuple[str, str, list[str]]]:
     """`ours_worker.py` jobs for `best_of_rounds`, keyed by whether freed memory is kept."""
     return {kept: (sys.executable, "ours_worker.py", [*task, *([] if kept else ["--system-malloc"])]) for kept in (False, True)}
 
 
-def search_speeds(model: EncoderDecoder, batches: list[Batch], passes: int) -> tuple[float, float]:
-    """Sentences per second of beam-5 search with finished sentences leaving the batch and kept in it: the
-    best of `passes` alternating passes each, after checking that both find the same outputs."""
-    def leaving(batch: Batch) -> list[list[int]]:
-        return [found[0].tokens for found in beam_search(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
+Search = Callable[[Batch], list[list[int]]]
 
-    def staying(batch: Batch) -> list[list[int]]:
-        return [found[0].tokens for found in beam_search_keeping_finished(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
 
-    if [leaving(b) for b in batches] != [staying(b) for b in batches]:
-        raise RuntimeError("beam search finds other outputs once finished sentences leave the batch")
-    best = {leaving: float("inf"), staying: float("inf")}
+def beam_5(model: EncoderDecoder, search=beam_search) -> Search:
+    """A batch's best beam-5 outputs, as decode_throughput.py searches (length penalty 0.6, 1.5 × source + 10)."""
+    return lambda batch: [found[0].tokens for found in search(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
+
+
+def with_tanh_attention(search: Search) -> Search:
+    def run(batch: Batch) -> list[list[int]]:
+        with mock.patch.object(AdditiveAttention, "forward", tanh_attention):
+            return search(batch)
+    return run
+
+
+def search_speeds(searches: list[Search], batches: list[Batch], passes: int) -> tuple[list[float], list[list[int]]]:
+    """Sentences per second of each search, the best of `passes` alternating passes, and its outputs."""
+    outputs = [[tokens for b in batches for tokens in search(b)] for search in searches]
+    best = [float("inf")] * len(searches)
     for _ in range(passes):
-        for search in best:
-            best[search] = min(best[search], sum(timed(search, b) for b in batches))
+        for i, search in enumerate(searches):
+            best[i] = min(best[i], sum(timed(search, b) for b in batches))
     sentences = sum(b.src.size(0) for b in batches)
-    return sentences / best[leaving], sentences / best[staying]
+    return [sentences / seconds for seconds in best], outputs
 
 
 def timed(function, *args) -> float:
@@ -266,6 +294,11 @@ def main() -> None:
         unpacked = train_speed(trainer_for(preset, vocab, training), bucketed)
         row(f"{preset} training, {training}: RNN encoder", "packed sequences (pack_padded_sequence)", packed,
             "padded batch, backward direction reversed within lengths", unpacked, "tok/s")
+    with mock.patch.object(AdditiveAttention, "forward", tanh_attention):
+        tanh_speed = train_speed(trainer_for("rnn_attention", vocab, training), bucketed)
+    blocked_speed = train_speed(trainer_for("rnn_attention", vocab, training), bucketed)
+    row(f"rnn_attention training, {training}: additive attention", TANH_ENERGY, tanh_speed, SIGMOID_ENERGY,
+        blocked_speed, "tok/s")
     speeds = {name: train_speed(trainer_for("transformer", vocab, training, **flags), bucketed)
               for name, flags in {"for-loop": {"foreach": False}, "foreach": {"foreach": True},
                                   "fused": {"fused": True}}.items()}
@@ -312,10 +345,18 @@ def main() -> None:
             runs[True]["sentences"] / runs[True]["seconds"], "sentences/s")
         model = open_run(trained, ["device=cpu"]).model.eval()
         batches = [collate(make_examples(src, [[] for _ in src])) for src in json.loads(decode_workload.read_text())["decode_batches"]]
-        leaving, staying = search_speeds(model, batches, max(3, args.rounds))
+        (staying, leaving), (kept_outputs, outputs) = search_speeds(
+            [beam_5(model, beam_search_keeping_finished), beam_5(model)], batches, max(3, args.rounds))
+        if kept_outputs != outputs:
+            raise RuntimeError("beam search finds other outputs once finished sentences leave the batch")
         row("rnn_attention beam-5 decoding of the trained model, fp32: finished sentences",
             "kept in the batch, scores at -inf, until all are done", staying,
             "leave the batch (`beam_search`; the same outputs)", leaving, "sentences/s")
+        (tanh_speed, blocked_speed), (tanh_outputs, outputs) = search_speeds(
+            [with_tanh_attention(beam_5(model)), beam_5(model)], batches, max(3, args.rounds))
+        same = sum(a == b for a, b in zip(tanh_outputs, outputs))
+        row("rnn_attention beam-5 decoding of the trained model, fp32: additive attention", TANH_ENERGY, tanh_speed,
+            f"{SIGMOID_ENERGY} ({same:,} of {len(outputs):,} outputs the same)", blocked_speed, "sentences/s")
         decoding = (f"trained-model decoding: the 30-minute rnn_attention checkpoint of `decode_throughput.py` on its "
                     f"workload ({sum(b.src.size(0) for b in batches):,} sentences of test_2016_flickr), outputs ending at "
                     "EOS or 1.5 × source length + 10; ")
@@ -330,7 +371,7 @@ def main() -> None:
              f"2 untimed (allocator: best of {args.rounds} interleaved processes); key/value cache: the first 200 "
              f"sentences of test_2016_flickr, untrained model, outputs as long as the source plus one; {decoding}"
              f"allocator: best of {args.rounds} interleaved processes; finished sentences: best of "
-             f"{max(3, args.rounds)} alternating passes. Everything but the allocator's baseline runs with freed memory "
+             f"{max(3, args.rounds)} alternating passes (also the additive attention's decoding row). Everything but the allocator's baseline runs with freed memory "
              "kept, as seq2seq's commands run.", "",
              "| lever | without | with | speed-up |", "|---|--:|--:|--:|", *rows, *notes]
     write_table(args.out, lines)

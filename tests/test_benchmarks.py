@@ -33,6 +33,7 @@ from workload import build_workload, save_workload  # noqa: E402
 from seq2seq.data.batching import collate, make_examples  # noqa: E402
 from seq2seq.data.tokenizer import Tokenizer  # noqa: E402
 from seq2seq.decoding import beam_search, greedy_search  # noqa: E402
+from seq2seq.models.attention import AdditiveAttention  # noqa: E402
 from seq2seq.models.encoder_decoder import build_model  # noqa: E402
 
 
@@ -343,6 +344,19 @@ def test_the_search_levers_baseline_finds_what_beam_search_finds(preset, one_thr
         if not ending_early:  # every sentence runs to its own limit, so they leave the batch at different steps
             assert len({len(found[0].tokens) for found in dropped}) == len(sources)
         hook.remove()
+
+
+def test_the_attention_levers_baseline_attends_as_additive_attention_does(one_thread):
+    """The tanh baseline and the sigmoid form in blocks give the same weights, single step or whole sequence."""
+    torch.manual_seed(0)
+    module = AdditiveAttention(query_dim=5, key_dim=6, attention_dim=4)
+    keys, values = torch.randn(3, 7, 6), torch.randn(3, 7, 6)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5])
+    for query in (torch.randn(3, 5), torch.randn(3, 4, 5)):
+        context, weights = levers.tanh_attention(module, query, module.project_keys(keys), values, mask)
+        expected_context, expected_weights = module(query, module.project_keys(keys), values, mask)
+        torch.testing.assert_close(weights, expected_weights, atol=1e-6, rtol=0)
+        torch.testing.assert_close(context, expected_context, atol=1e-6, rtol=0)
 
 
 def test_ours_worker_decodes_a_trained_run_with_its_weights(tmp_path, one_thread):
