@@ -4,8 +4,11 @@ Decodes the workload and the trained checkpoints that `decode_throughput.py --tr
 in --work-dir (the first 1,000 sentences of test_2016_flickr, length-sorted batches of about 4,096
 source tokens; outputs end at EOS or 1.5 × source length + 10, as seq2seq-eval's). Each preset and
 search runs in a fresh process (this script calling itself), with freed memory kept as seq2seq's
-commands keep it: one untimed pass over the batches, then one under the profiler. The table ranks
-operators by self CPU time as a share of all operators' self time. Usage:
+commands keep it: one untimed pass over the batches, then one under the profiler. The first table
+ranks operators by self CPU time as a share of all operators' self time; the second says how fast the
+matrix products ran (the FLOPs torch.profiler counts for them over their self time) against the
+machine's measured matmul peak: what is left once they run near it is the arithmetic the model
+defines. Usage:
 
     python benchmarks/decode_throughput.py --train-minutes 30     # first: the checkpoints and workload
     python benchmarks/profile_decoding.py [--train-minutes 30] [--beams 1 5] [--threads 2]
@@ -17,6 +20,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 from harness import PRESETS, common_options, machine_lines, run_worker, write_table
@@ -51,10 +55,26 @@ def profile_search(preset: str, beam: int, run: Path, workload: Path, threads: i
                 beam_search(model, batch.src, batch.src_mask, beam, 0.6, *LIMIT)
 
     decode()
-    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as profiler:
         decode()
     return {"preset": preset, "search": "greedy" if beam == 1 else f"beam {beam}",
-            "sentences": sum(b.src.size(0) for b in batches), **top_operators(profiler)}
+            "sentences": sum(b.src.size(0) for b in batches), **top_operators(profiler), **matrix_products(profiler)}
+
+
+MATRIX_PRODUCTS = ("aten::addmm", "aten::mm", "aten::bmm", "aten::baddbmm")
+
+
+def matrix_products(profiler: Any) -> dict:
+    """The self time of the matrix products and the FLOPs torch.profiler counts for them."""
+    counted = [e for e in profiler.key_averages() if e.key in MATRIX_PRODUCTS and e.flops > 0]
+    return {"matmul_ms": sum(e.self_cpu_time_total for e in counted) / 1000, "matmul_flops": sum(e.flops for e in counted),
+            "matmul_ops": sorted(e.key for e in counted)}
+
+
+def throughput_row(result: dict, peak: float) -> str:
+    flops_per_s = result["matmul_flops"] / (result["matmul_ms"] / 1000)
+    return (f"| {result['preset']} | {result['search']} | {', '.join(f'`{op}`' for op in result['matmul_ops'])} | "
+            f"{100 * result['matmul_ms'] / result['total_ms']:.1f}% | {flops_per_s / 1e9:,.0f} | {100 * flops_per_s / peak:.0f}% |")
 
 
 def table_rows(result: dict) -> list[str]:
@@ -80,7 +100,7 @@ def main() -> None:
     if missing:
         sys.exit(f"{', '.join(map(str, missing))} not found: run `python benchmarks/decode_throughput.py --train-minutes "
                  f"{args.train_minutes:g}` first (with the same --work-dir)")
-    header, _ = machine_lines(args.threads)
+    header, peaks = machine_lines(args.threads)
     command = (f"python benchmarks/profile_decoding.py --train-minutes {args.train_minutes:g} "
                f"--beams {' '.join(map(str, args.beams))} --threads {args.threads}"
                + ("" if args.presets == list(PRESETS) else f" --presets {' '.join(args.presets)}"))
@@ -92,13 +112,19 @@ def main() -> None:
              "and search in a fresh process. Self time excludes the operators an operator calls.",
              "", "| preset | search | rank | operator | calls | self ms | share of all self time |",
              "|---|---|--:|---|--:|--:|--:|"]
+    throughput = ["", "How fast the matrix products ran: the FLOPs torch.profiler counts for them over their self time, "
+                  "against the measured fp32 matmul peak above.", "",
+                  "| preset | search | operators | share of all self time | GFLOP/s | % of the fp32 matmul peak |",
+                  "|---|---|---|--:|--:|--:|"]
     for preset in args.presets:
         for beam in args.beams:
-            lines += table_rows(run_worker(sys.executable, Path(__file__).name, [
+            result = run_worker(sys.executable, Path(__file__).name, [
                 "--preset", preset, "--beam", str(beam), "--work-dir", str(args.work_dir),
-                "--train-minutes", str(args.train_minutes), "--threads", str(args.threads)]))
-            print("\n".join(lines[-TOP - 1:]), flush=True)
-    write_table(args.out, lines)
+                "--train-minutes", str(args.train_minutes), "--threads", str(args.threads)])
+            lines += table_rows(result)
+            throughput.append(throughput_row(result, peaks["fp32"]))
+            print("\n".join([*lines[-TOP - 1:], throughput[-1]]), flush=True)
+    write_table(args.out, lines + throughput)
 
 
 if __name__ == "__main__":
