@@ -40,8 +40,8 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from unittest import mock
 
 import torch
@@ -224,7 +224,7 @@ def allocator_jobs(task: list[str]) -> dict[bool, tuple[str, str, list[str]]]:
 Search = Callable[[Batch], list[list[int]]]
 
 
-def beam_5(model: EncoderDecoder, search=beam_search) -> Search:
+def beam_5(model: EncoderDecoder, search: Callable[..., list[list[Hypothesis]]] = beam_search) -> Search:
     """A batch's best beam-5 outputs, as decode_throughput.py searches (length penalty 0.6, 1.5 × source + 10)."""
     return lambda batch: [found[0].tokens for found in search(model, batch.src, batch.src_mask, 5, 0.6, 1.5, 10)]
 
@@ -371,8 +371,8 @@ def main() -> None:
              f"2 untimed (allocator: best of {args.rounds} interleaved processes); key/value cache: the first 200 "
              f"sentences of test_2016_flickr, untrained model, outputs as long as the source plus one; {decoding}"
              f"allocator: best of {args.rounds} interleaved processes; finished sentences: best of "
-             f"{max(3, args.rounds)} alternating passes (also the additive attention's decoding row). Everything but the allocator's baseline runs with freed memory "
-             "kept, as seq2seq's commands run.", "",
+             f"{max(3, args.rounds)} alternating passes (also the additive attention's decoding row). Everything but "
+             "the allocator's baseline runs with freed memory kept, as seq2seq's commands run.", "",
              "| lever | without | with | speed-up |", "|---|--:|--:|--:|", *rows, *notes]
     write_table(args.out, lines)
 
