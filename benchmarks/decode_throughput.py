@@ -78,7 +78,8 @@ def header(with_bleu: bool) -> list[str]:
     each = "ours fp32 / ours bf16 / JoeyNMT"
     columns = ["preset", "search", "sentences/s, ours fp32", "sentences/s, JoeyNMT fp32", "ours fp32 ÷ JoeyNMT fp32",
                "sentences/s, ours bf16", "ours bf16 ÷ ours fp32", f"decoder steps, {each}",
-               *([f"test BLEU, {each}"] if with_bleu else []), f"peak RSS MiB, {each}"]
+               *([f"test BLEU, {each}"] if with_bleu else []), f"peak RSS MiB, {each}",
+               f"slowest ÷ fastest pass, {each}"]
     return ["| " + " | ".join(columns) + " |", "|---|---|" + "--:|" * (len(columns) - 2)]
 
 
@@ -104,7 +105,8 @@ def table_row(preset: str, search: str, runs: dict[Key, Result], with_bleu: bool
              joey(lambda r: f"{speed(ours) / speed(r):.2f}×"), half(lambda r: f"{speed(r):,.1f}"),
              half(lambda r: f"{speed(r) / speed(ours):.2f}×"),
              each(lambda r: f"{r['decoder_steps']:,}"), *([each(lambda r: f"{r['bleu']:.2f}")] if with_bleu else []),
-             each(lambda r: f"{r['peak_rss_mib']:,.0f}")]
+             each(lambda r: f"{r['peak_rss_mib']:,.0f}"),
+             each(lambda r: f"{max(r['round_seconds']) / min(r['round_seconds']):.2f}")]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -128,7 +130,7 @@ def say(lines: list[str], *new: str) -> None:
 def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: tuple[float, int],
             models: dict[str, TrainedPreset] | None, score: Callable[[Result], Result] | None,
             lines: list[str]) -> list[Result]:
-    """One condition's table rows (every preset and beam, each job the best of --rounds) into `lines`;
+    """One condition's table rows (every preset and beam, each batch the fastest of --rounds) into `lines`;
     returns every result, scored by `score` for the trained condition."""
     results = []
     options = ["--workload", str(workload), "--threads", str(args.threads),
@@ -138,7 +140,7 @@ def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: 
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
             trained = models[preset] if models else None
             checkpoints = {"seq2seq": trained.ours, "JoeyNMT": trained.joeynmt} if trained else None
-            runs = best_of_rounds(toolkit_jobs(joey, task, checkpoints), args.rounds)
+            runs = best_of_rounds(toolkit_jobs(joey, task, checkpoints), args.rounds, per_item=True)
             runs = {key: score(result) for key, result in runs.items()} if score else runs
             say(lines, table_row(preset, "greedy" if beam == 1 else f"beam {beam}", runs, models is not None))
             results += runs.values()
@@ -203,7 +205,9 @@ def main() -> None:
         "",
         f"Workload: the first {args.sentences} sentences of Multi30k {TEST_SPLIT}, in the same length-sorted batches "
         f"of about {args.batch_tokens} source tokens for both toolkits, as the same subword ids "
-        f"({data.tokenizer.tgt_vocab_size:,} shared BPE subwords); best of {args.rounds} interleaved rounds; beam "
+        f"({data.tokenizer.tgt_vocab_size:,} shared BPE subwords); {args.rounds} interleaved rounds, each batch timed "
+        "on its own: a speed is the sentences over the sum of each batch's fastest round, so that a slow spell of "
+        "the machine during one pass costs neither toolkit (the last column shows how far whole passes varied); beam "
         f"search with length penalty 0.6 in both. Sizes: {MODEL_SIZES}. JoeyNMT's counterparts (equal training FLOPs "
         f"per target token, `joeynmt_config.py`): {counterparts or 'none among these presets'}. Ratios compare equal "
         "precisions only: ours fp32 with JoeyNMT fp32 (all JoeyNMT runs on CPUs), our bf16 with our fp32. Decoder "

@@ -78,19 +78,29 @@ def run_worker(python: Path | str, worker: str, options: list[str]) -> dict[str,
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def best_of_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: int) -> dict[Any, dict[str, Any]]:
+def best_of_rounds(
+    jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: int, per_item: bool = False
+) -> dict[Any, dict[str, Any]]:
     """Run every job (python, worker, options) `rounds` times, interleaved so that a slow spell on a
-    shared machine hits every toolkit alike; keep each job's fastest result and its highest peak memory."""
-    best: dict[Any, dict[str, Any]] = {}
+    shared machine hits every toolkit alike; keep each job's fastest result, its highest peak memory and
+    every round's time (`round_seconds`). With `per_item`, a job's time is the sum over its items (the
+    decoding batches) of each one's fastest round: a slow spell shorter than a pass then costs no toolkit
+    anything, where the fastest whole pass keeps every spell that pass met."""
+    results: dict[Any, list[dict[str, Any]]] = {key: [] for key in jobs}
     for _ in range(rounds):
         for key, (python, worker, options) in jobs.items():
-            result = run_worker(python, worker, options)
-            if key in best:
-                peak = max(best[key]["peak_rss_mib"], result["peak_rss_mib"])
-                result = min(best[key], result, key=lambda r: r["seconds"])
-                result = {**result, "peak_rss_mib": peak}
-            best[key] = result
-    return best
+            results[key].append(run_worker(python, worker, options))
+    return {key: fastest(runs, per_item) for key, runs in results.items()}
+
+
+def fastest(runs: list[dict[str, Any]], per_item: bool) -> dict[str, Any]:
+    """One job's rounds as one result: see `best_of_rounds`."""
+    best = min(runs, key=lambda run: run["seconds"])
+    combined = {**best, "peak_rss_mib": max(run["peak_rss_mib"] for run in runs),
+                "round_seconds": [run["seconds"] for run in runs]}
+    if per_item:
+        combined["seconds"] = sum(min(times) for times in zip(*(run["item_seconds"] for run in runs), strict=True))
+    return combined
 
 
 def toolkit_jobs(joey: Path | None, task: list[str], checkpoints: dict[str, Path | None] | None = None

@@ -73,15 +73,19 @@ def rss_mib(field: str = "VmHWM") -> float:
 
 def measure(run: Callable[[Item], int], items: Sequence[Item]) -> dict[str, Any]:
     """Time `run` over `items` with peak-memory accounting reset first; `count` sums what `run` returns
-    (tokens trained, decoder steps run), so both workers report the same quantities the same way."""
+    (tokens trained, decoder steps run), so both workers report the same quantities the same way. Each
+    item's own time is kept too, so that rounds can be combined item by item (`harness.best_of_rounds`)."""
     start_rss = rss_mib("VmRSS")
     reset_peak_rss()
-    count = 0
+    count, item_seconds = 0, []
     start = time.perf_counter()
     for item in items:
+        item_start = time.perf_counter()
         count += run(item)
+        item_seconds.append(time.perf_counter() - item_start)
     seconds = time.perf_counter() - start
-    return {"count": count, "seconds": seconds, "peak_rss_mib": rss_mib("VmHWM"), "start_rss_mib": start_rss}
+    return {"count": count, "seconds": seconds, "item_seconds": item_seconds, "peak_rss_mib": rss_mib("VmHWM"),
+            "start_rss_mib": start_rss}
 
 
 def training_result(
