@@ -19,6 +19,10 @@
 - Additive attention: its energy as 2·sigmoid(2x) in cache-sized row blocks (`AdditiveAttention`,
   commit edfe212) vs tanh over one [rows, source, units] buffer, as before; in rnn_attention training
   and beam-5 decoding (with how many outputs are the same).
+- A sentence's memory in beam search: one copy read by its k beams (`Memory.beams`; the attention
+  decoders attend from the k beams at once) vs k copies, one per beam, as before; beam-5 decoding of
+  the trained rnn_attention and Transformer checkpoints, with how many outputs are the same. The
+  finished-sentences row keeps k copies on both sides, so that it changes one thing.
 
 Decoding levers other than the key/value cache decode the trained rnn_attention checkpoint and the
 workload that `decode_throughput.py --train-minutes 30` leaves in --work-dir (users decode trained
@@ -41,6 +45,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -59,7 +64,7 @@ from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, TokenizerSettings, bu
 from seq2seq.decoding import Hypothesis, beam_search, greedy_search, length_penalty, max_output_lengths, step_limit
 from seq2seq.models.attention import AdditiveAttention, masked_softmax
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
-from seq2seq.models.interfaces import select_rows
+from seq2seq.models.interfaces import Memory, select_rows
 from seq2seq.pipeline import open_run
 from seq2seq.training.precision import autocast
 from seq2seq.training.trainer import Trainer
@@ -68,6 +73,9 @@ CPU = torch.device("cpu")
 TRAINED = Path("trained/all_pairs/30_minutes/rnn_attention/seq2seq")  # decode_throughput.py --train-minutes 30
 SYSTEM_MALLOC = "glibc's defaults (each large tensor mapped afresh, its pages faulted in again)"
 KEPT_MALLOC = "freed memory kept for reuse (`seq2seq.allocator`)"
+TRAINED_TRANSFORMER = Path("trained/all_pairs/30_minutes/transformer/seq2seq")
+COPIED_MEMORY = "a copy per beam, copied again whenever sentences leave the batch"
+SHARED_MEMORY = "one copy read by the sentence's k beams (`Memory.beams`)"
 TANH_ENERGY = "tanh over one [rows, source, units] buffer"
 SIGMOID_ENERGY = "2·sigmoid(2x) in row blocks of 2^19 numbers (`AdditiveAttention`)"
 UNCACHED = ("no cache (source encoded, cross-attention keys and values made once per batch; every step re-runs the "
@@ -216,6 +224,32 @@ def tanh_attention(
     return (context.squeeze(1), weights.squeeze(1)) if single_step else (context, weights)
 
 
+@dataclass
+class CopiedMemory(Memory):
+    """Beam search's memory before `Memory.beams`: k copies of each sentence's rows, one per beam, which
+    every selection of sentences copies again."""
+
+    copies: int = 1
+
+    def select(self, index: torch.Tensor) -> "CopiedMemory":
+        rows = (index * self.copies).repeat_interleave(self.copies) + torch.arange(self.copies).repeat(len(index))
+        return CopiedMemory(**vars(super().select(rows)), copies=self.copies)
+
+
+def copied(memory: Memory, beams: int) -> Memory:
+    """What beam search's `replace(memory, beams=k)` made before `Memory.beams`: k copies of every row."""
+    if isinstance(memory, CopiedMemory):
+        return memory
+    return CopiedMemory(**vars(memory.select(torch.arange(memory.mask.size(0)).repeat_interleave(beams))), copies=beams)
+
+
+def with_copied_memory(search: Search) -> Search:
+    def run(batch: Batch) -> list[list[int]]:
+        with mock.patch("seq2seq.decoding.replace", copied):
+            return search(batch)
+    return run
+
+
 def allocator_jobs(task: list[str]) -> dict[bool, tuple[str, str, list[str]]]:
     """`ours_worker.py` jobs for `best_of_rounds`, keyed by whether freed memory is kept."""
     return {kept: (sys.executable, "ours_worker.py", [*task, *([] if kept else ["--system-malloc"])]) for kept in (False, True)}
@@ -345,13 +379,22 @@ def main() -> None:
             runs[True]["sentences"] / runs[True]["seconds"], "sentences/s")
         model = open_run(trained, ["device=cpu"]).model.eval()
         batches = [collate(make_examples(src, [[] for _ in src])) for src in json.loads(decode_workload.read_text())["decode_batches"]]
-        (staying, leaving), (kept_outputs, outputs) = search_speeds(
-            [beam_5(model, beam_search_keeping_finished), beam_5(model)], batches, max(3, args.rounds))
+        searches = [beam_5(model, beam_search_keeping_finished), with_copied_memory(beam_5(model))]  # copies in both
+        (staying, leaving), (kept_outputs, outputs) = search_speeds(searches, batches, max(3, args.rounds))
         if kept_outputs != outputs:
             raise RuntimeError("beam search finds other outputs once finished sentences leave the batch")
         row("rnn_attention beam-5 decoding of the trained model, fp32: finished sentences",
             "kept in the batch, scores at -inf, until all are done", staying,
             "leave the batch (`beam_search`; the same outputs)", leaving, "sentences/s")
+        for preset, checkpoint in (("rnn_attention", trained), ("transformer", args.work_dir / TRAINED_TRANSFORMER)):
+            if checkpoint.is_dir():
+                search = beam_5(open_run(checkpoint, ["device=cpu"]).model.eval())
+                (copies_speed, shared_speed), (copies_outputs, outputs) = search_speeds(
+                    [with_copied_memory(search), search], batches, max(3, args.rounds))
+                same = sum(a == b for a, b in zip(copies_outputs, outputs))
+                row(f"{preset} beam-5 decoding of the trained model, fp32: a sentence's memory", COPIED_MEMORY,
+                    copies_speed, f"{SHARED_MEMORY} ({same:,} of {len(outputs):,} outputs the same)", shared_speed,
+                    "sentences/s")
         (tanh_speed, blocked_speed), (tanh_outputs, outputs) = search_speeds(
             [with_tanh_attention(beam_5(model)), beam_5(model)], batches, max(3, args.rounds))
         same = sum(a == b for a, b in zip(tanh_outputs, outputs))
@@ -371,7 +414,8 @@ def main() -> None:
              f"2 untimed (allocator: best of {args.rounds} interleaved processes); key/value cache: the first 200 "
              f"sentences of test_2016_flickr, untrained model, outputs as long as the source plus one; {decoding}"
              f"allocator: best of {args.rounds} interleaved processes; finished sentences: best of "
-             f"{max(3, args.rounds)} alternating passes (also the additive attention's decoding row). Everything but "
+             f"{max(3, args.rounds)} alternating passes (also the additive attention's and the memory's decoding rows, "
+             "the memory's on each preset's checkpoint of `decode_throughput.py`). Everything but "
              "the allocator's baseline runs with freed memory kept, as seq2seq's commands run.", "",
              "| lever | without | with | speed-up |", "|---|--:|--:|--:|", *rows, *notes]
     write_table(args.out, lines)

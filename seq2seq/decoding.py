@@ -14,7 +14,7 @@ warning, so one pathological line neither crashes nor stalls a batch.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -131,7 +131,8 @@ def beam_search(
     starves the beam. A sentence is done once it holds k finished hypotheses, or at its length limit
     (where EOS is forced, so every live prefix finishes; limits as in greedy_search); it then leaves
     the batch, as in fairseq and JoeyNMT, so later steps cost only the sentences still searching.
-    The first step runs once per sentence, since all its beams would start alike from BOS.
+    The first step runs once per sentence, since all its beams would start alike from BOS; after it, the
+    k beams of a sentence read one copy of its memory (`Memory.beams`), not k.
     """
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best={n_best} must be between 1 and beam_size={beam_size}")
@@ -175,10 +176,10 @@ def beam_search(
         alive = top_scores.masked_fill(ends, float("-inf")).topk(k, dim=1)
         chosen = origins.gather(1, alive.indices) + width * torch.arange(len(sentences), device=device).unsqueeze(1)
         scores, tokens = alive.values, words.gather(1, alive.indices)
-        if width < k or not bool(going.all()):  # k copies of each continuing sentence's memory (its rows are alike)
+        if width < k or not bool(going.all()):  # the continuing sentences' memory, read by k beams each
             keep = going.nonzero().squeeze(1)
             active, limits, scores, tokens, chosen = active[keep], limits[keep], scores[keep], tokens[keep], chosen[keep]
-            memory = memory.select((keep * width).repeat_interleave(k))
+            memory = replace(memory.select(keep), beams=k)
         width = k
         chosen, tokens = chosen.view(-1), tokens.view(-1)  # [active * k] rows to continue, their new words
         state = select_rows(state, chosen)

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import torch
@@ -357,6 +358,25 @@ def test_the_attention_levers_baseline_attends_as_additive_attention_does(one_th
         expected_context, expected_weights = module(query, module.project_keys(keys), values, mask)
         torch.testing.assert_close(weights, expected_weights, atol=1e-6, rtol=0)
         torch.testing.assert_close(context, expected_context, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("preset", ["rnn_attention", "transformer"])
+def test_the_memory_levers_baseline_copies_memory_per_beam_and_finds_the_same_outputs(preset, one_thread):
+    """Sources of different lengths stop at different steps, so the copies are selected again mid-search."""
+    torch.manual_seed(0)
+    model = build_model(levers.preset_config(preset).model, 40, 40).eval()
+    batch = collate(make_examples([[5, 6, 7, 8, 9, 10], [7, 6], [5, 9, 8]], [[], [], []]))
+    selections = []
+
+    def recording(memory, beams):
+        selections.append(levers.copied(memory, beams))
+        return selections[-1]
+
+    with mock.patch("seq2seq.decoding.replace", recording):
+        copies = levers.beam_5(model)(batch)
+    assert [len(memory.mask) for memory in selections] == [15, 10, 5]  # 3 sentences, then 2, then 1, 5 rows each
+    assert all(memory.beams == 1 for memory in selections)
+    assert copies == levers.beam_5(model)(batch)
 
 
 def test_ours_worker_decodes_a_trained_run_with_its_weights(tmp_path, one_thread):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 import torch
@@ -101,6 +102,26 @@ def test_incremental_decoding_equals_full_recomputation(encoder: str, decoder: s
         torch.testing.assert_close(logits, full[:, t], atol=1e-5, rtol=1e-5)
         if full_attention is not None:
             torch.testing.assert_close(attention, full_attention[:, t], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("encoder,decoder", PAIRINGS)
+def test_beams_sharing_one_memory_decode_as_rows_with_copies_of_it(encoder: str, decoder: str) -> None:
+    """`Memory.beams`: k rows reading one sentence's memory give what k copies of it give, attention included."""
+    model = build(encoder, decoder).eval()
+    generator = torch.Generator().manual_seed(5)
+    src, src_mask = padded_batch([6, 3], SRC_VOCAB, generator)
+    beams = 3
+    memory = model.decoder.prepare(model.encode(src, src_mask))
+    copies = memory.select(torch.arange(2).repeat_interleave(beams))
+    shared = replace(memory, beams=beams)
+    copied_state, shared_state = model.decoder.init_state(copies), model.decoder.init_state(shared)
+    for _ in range(4):
+        tokens = torch.randint(4, TGT_VOCAB, (2 * beams,), generator=generator)  # every row its own prefix
+        expected, copied_state, expected_attention = model.decoder.step(tokens, copies, copied_state, True)
+        logits, shared_state, attention = model.decoder.step(tokens, shared, shared_state, True)
+        torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
+        if expected_attention is not None:
+            torch.testing.assert_close(attention, expected_attention, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("encoder", ENCODERS)

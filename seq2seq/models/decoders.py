@@ -48,7 +48,8 @@ class _RNNDecoderBase(Decoder):
 
     def init_state(self, memory: Memory) -> DecoderState:
         """h_0 = tanh(W summary) in every layer (Cho et al. 2014, eq. A.8; Bahdanau et al. 2014, A.2.2)."""
-        hidden = torch.tanh(self.bridge(memory.summary)).unsqueeze(1).repeat(1, self.num_layers, 1)
+        summary = memory.per_row(memory.summary)  # one row per beam
+        hidden = torch.tanh(self.bridge(summary)).unsqueeze(1).repeat(1, self.num_layers, 1)
         state = {"hidden": hidden}  # [batch, layers, hidden]: batch first so search can reorder it
         if self.cell == "lstm":
             state["cell"] = torch.zeros_like(hidden)
@@ -97,7 +98,7 @@ class RNNDecoder(_RNNDecoderBase):
         self, tokens: Tensor, memory: Memory, state: DecoderState, need_attention: bool
     ) -> tuple[Tensor, DecoderState, Tensor | None]:
         embedded = self.dropout(self.embedding(tokens))  # [batch, steps, embedding_dim]
-        context = memory.summary.unsqueeze(1).expand(-1, tokens.size(1), -1)  # [batch, steps, summary]
+        context = memory.per_row(memory.summary).unsqueeze(1).expand(-1, tokens.size(1), -1)  # [rows, steps, summary]
         outputs, state = self._rnn_step(torch.cat([embedded, context], dim=-1), state)
         return self._features(outputs, embedded, context), state, None
 
@@ -132,8 +133,7 @@ class AttentionRNNDecoder(_RNNDecoderBase):
 
     def prepare(self, memory: Memory) -> Memory:
         if "attention_keys" not in memory.extras:
-            extras = dict(memory.extras, attention_keys=self.attention.project_keys(memory.states))
-            memory = Memory(memory.states, memory.mask, memory.summary, extras)
+            memory = memory.with_extras(attention_keys=self.attention.project_keys(memory.states))
         return memory
 
     def _run(
@@ -142,8 +142,10 @@ class AttentionRNNDecoder(_RNNDecoderBase):
         embedded = self.dropout(self.embedding(tokens))  # [batch, steps, embedding_dim]
         outputs, contexts, weights = [], [], []
         for t in range(tokens.size(1)):
-            query = state["hidden"][:, -1]  # s_{i-1}, top layer: [batch, hidden]
+            # s_{i-1} of the top layer, a sentence's beams together: [sentences, beams, hidden]
+            query = state["hidden"][:, -1].unflatten(0, (-1, memory.beams))
             context, weight = self.attention(query, memory.extras["attention_keys"], memory.states, memory.mask)
+            context, weight = context.flatten(0, 1), weight.flatten(0, 1)  # one row per beam again
             output, state = self._rnn_step(torch.cat([embedded[:, t], context], dim=-1).unsqueeze(1), state)
             outputs.append(output)
             contexts.append(context)
@@ -171,8 +173,10 @@ class TransformerDecoderLayer(nn.Module):
         memory_mask: Tensor,
         past: tuple[Tensor, Tensor] | None,
         need_weights: bool,
+        beams: int = 1,
     ) -> tuple[Tensor, tuple[Tensor, Tensor], Tensor | None]:
-        """x [batch, new_steps, d_model] continues the cached `past` keys/values (or starts afresh)."""
+        """x [batch × beams, new_steps, d_model] continues the cached `past` keys/values (or starts afresh);
+        the cross-attention keys, values and mask hold one row per sentence (`Memory.beams`)."""
         cache: list[tuple[Tensor, Tensor]] = []
 
         def self_attend(h: Tensor) -> Tensor:
@@ -185,11 +189,15 @@ class TransformerDecoderLayer(nn.Module):
         weights: list[Tensor | None] = []
 
         def cross_attend(h: Tensor) -> Tensor:
+            steps = h.size(1)
+            queries = h.unflatten(0, (-1, beams)).flatten(1, 2)  # [batch, beams × steps, d]: one sentence's queries
             out, weight = self.cross_attention(
-                h, keys_values=cross_keys_values, key_padding_mask=memory_mask, need_weights=need_weights
+                queries, keys_values=cross_keys_values, key_padding_mask=memory_mask, need_weights=need_weights
             )
+            if weight is not None:  # [batch, heads, beams × steps, src] -> [batch × beams, heads, steps, src]
+                weight = weight.unflatten(2, (beams, steps)).transpose(1, 2).flatten(0, 1)
             weights.append(weight)
-            return out
+            return out.unflatten(1, (beams, steps)).flatten(0, 1)
 
         x = self.self_residual(x, self_attend)
         x = self.cross_residual(x, cross_attend)
@@ -236,7 +244,7 @@ class TransformerDecoder(Decoder):
         if "cross_keys_values" not in memory.extras:
             states = self.memory_bridge(memory.states)
             cross = [layer.cross_attention.project_keys_values(states, states) for layer in self.layers]
-            memory = Memory(memory.states, memory.mask, memory.summary, dict(memory.extras, cross_keys_values=cross))
+            memory = memory.with_extras(cross_keys_values=cross)
         return memory
 
     def init_state(self, memory: Memory) -> DecoderState:
@@ -249,9 +257,8 @@ class TransformerDecoder(Decoder):
         caches, attention = [], None
         for i, layer in enumerate(self.layers):
             last = i == len(self.layers) - 1
-            x, cache, weights = layer(
-                x, memory.extras["cross_keys_values"][i], memory.mask, state["self_keys_values"][i], need_attention and last
-            )
+            cross, past = memory.extras["cross_keys_values"][i], state["self_keys_values"][i]
+            x, cache, weights = layer(x, cross, memory.mask, past, need_attention and last, memory.beams)
             caches.append(cache)
             if weights is not None:
                 attention = weights.mean(dim=1)  # average over heads: [batch, steps, src_len]

@@ -8,7 +8,7 @@ any decoder's state (beams, finished sentences) without knowing what is inside.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -34,21 +34,36 @@ class Memory:
 
     `extras` holds per-sentence values a decoder computes once and reuses at every step (the additive
     attention's key projection, the Transformer's cross-attention keys and values).
+
+    `beams` is how many rows of decoder state read each sentence: row r reads sentence r // beams. Beam
+    search sets it to its beam size, so the k hypotheses of a sentence share one copy of its memory, and
+    an attention decoder attends from all k at once (k queries against one sentence's keys) instead of
+    reading k copies of them.
     """
 
     states: Tensor  # [batch, src_len, output_size]
     mask: Tensor  # [batch, src_len], True = real token
     summary: Tensor  # [batch, summary_size]
     extras: dict[str, Any] = field(default_factory=dict)
+    beams: int = 1
 
     def select(self, index: Tensor) -> "Memory":
-        """The memory of the sentences in `index` (e.g. each repeated beam-size times)."""
+        """The memory of the sentences in `index`, still read by `beams` rows each."""
         return Memory(
             select_rows(self.states, index),
             select_rows(self.mask, index),
             select_rows(self.summary, index),
             select_rows(self.extras, index),
+            self.beams,
         )
+
+    def with_extras(self, **extras: Any) -> "Memory":
+        """The same memory with more per-sentence values (a decoder's `prepare`)."""
+        return replace(self, extras={**self.extras, **extras})
+
+    def per_row(self, tensor: Tensor) -> Tensor:
+        """A per-sentence tensor [batch, ...] with one row per decoder row: [batch × beams, ...]."""
+        return tensor if self.beams == 1 else tensor.repeat_interleave(self.beams, dim=0)
 
 
 class Encoder(nn.Module):
