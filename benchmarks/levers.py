@@ -237,7 +237,7 @@ class CopiedMemory(Memory):
 
 
 def copied(memory: Memory, beams: int) -> Memory:
-    """What beam search's `replace(memory, beams=k)` made before `Memory.beams`: k copies of every row."""
+    """`Memory.with_beams` as beam search had it before `Memory.beams`: k copies of every row."""
     if isinstance(memory, CopiedMemory):
         return memory
     return CopiedMemory(**vars(memory.select(torch.arange(memory.mask.size(0)).repeat_interleave(beams))), copies=beams)
@@ -245,7 +245,7 @@ def copied(memory: Memory, beams: int) -> Memory:
 
 def with_copied_memory(search: Search) -> Search:
     def run(batch: Batch) -> list[list[int]]:
-        with mock.patch("seq2seq.decoding.replace", copied):
+        with mock.patch.object(Memory, "with_beams", copied):
             return search(batch)
     return run
 
@@ -386,15 +386,17 @@ def main() -> None:
         row("rnn_attention beam-5 decoding of the trained model, fp32: finished sentences",
             "kept in the batch, scores at -inf, until all are done", staying,
             "leave the batch (`beam_search`; the same outputs)", leaving, "sentences/s")
-        for preset, checkpoint in (("rnn_attention", trained), ("transformer", args.work_dir / TRAINED_TRANSFORMER)):
-            if checkpoint.is_dir():
-                search = beam_5(open_run(checkpoint, ["device=cpu"]).model.eval())
-                (copies_speed, shared_speed), (copies_outputs, outputs) = search_speeds(
-                    [with_copied_memory(search), search], batches, max(3, args.rounds))
-                same = sum(a == b for a, b in zip(copies_outputs, outputs))
-                row(f"{preset} beam-5 decoding of the trained model, fp32: a sentence's memory", COPIED_MEMORY,
-                    copies_speed, f"{SHARED_MEMORY} ({same:,} of {len(outputs):,} outputs the same)", shared_speed,
-                    "sentences/s")
+        models = {"rnn_attention": model}
+        if (args.work_dir / TRAINED_TRANSFORMER).is_dir():
+            models["transformer"] = open_run(args.work_dir / TRAINED_TRANSFORMER, ["device=cpu"]).model.eval()
+        for preset, trained_model in models.items():
+            search = beam_5(trained_model)
+            (copies_speed, shared_speed), (copies_outputs, outputs) = search_speeds(
+                [with_copied_memory(search), search], batches, max(3, args.rounds))
+            same = sum(a == b for a, b in zip(copies_outputs, outputs))
+            row(f"{preset} beam-5 decoding of the trained model, fp32: a sentence's memory", COPIED_MEMORY,
+                copies_speed, f"{SHARED_MEMORY} ({same:,} of {len(outputs):,} outputs the same)", shared_speed,
+                "sentences/s")
         (tanh_speed, blocked_speed), (tanh_outputs, outputs) = search_speeds(
             [with_tanh_attention(beam_5(model)), beam_5(model)], batches, max(3, args.rounds))
         same = sum(a == b for a, b in zip(tanh_outputs, outputs))

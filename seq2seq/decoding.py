@@ -14,7 +14,7 @@ warning, so one pathological line neither crashes nor stalls a batch.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -179,7 +179,7 @@ def beam_search(
         if width < k or not bool(going.all()):  # the continuing sentences' memory, read by k beams each
             keep = going.nonzero().squeeze(1)
             active, limits, scores, tokens, chosen = active[keep], limits[keep], scores[keep], tokens[keep], chosen[keep]
-            memory = replace(memory.select(keep), beams=k)
+            memory = memory.select(keep).with_beams(k)
         width = k
         chosen, tokens = chosen.view(-1), tokens.view(-1)  # [active * k] rows to continue, their new words
         state = select_rows(state, chosen)

@@ -36,6 +36,7 @@ from seq2seq.data.tokenizer import Tokenizer  # noqa: E402
 from seq2seq.decoding import beam_search, greedy_search  # noqa: E402
 from seq2seq.models.attention import AdditiveAttention  # noqa: E402
 from seq2seq.models.encoder_decoder import build_model  # noqa: E402
+from seq2seq.models.interfaces import Memory  # noqa: E402
 
 
 def run_worker(*options: str, python: Path | str = sys.executable, worker: Path = WORKER) -> dict:
@@ -372,7 +373,7 @@ def test_the_memory_levers_baseline_copies_memory_per_beam_and_finds_the_same_ou
         selections.append(levers.copied(memory, beams))
         return selections[-1]
 
-    with mock.patch("seq2seq.decoding.replace", recording):
+    with mock.patch.object(Memory, "with_beams", recording):
         copies = levers.beam_5(model)(batch)
     assert [len(memory.mask) for memory in selections] == [15, 10, 5]  # 3 sentences, then 2, then 1, 5 rows each
     assert all(memory.beams == 1 for memory in selections)

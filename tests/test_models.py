@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 
 import pytest
 import torch
@@ -113,7 +112,7 @@ def test_beams_sharing_one_memory_decode_as_rows_with_copies_of_it(encoder: str,
     beams = 3
     memory = model.decoder.prepare(model.encode(src, src_mask))
     copies = memory.select(torch.arange(2).repeat_interleave(beams))
-    shared = replace(memory, beams=beams)
+    shared = memory.with_beams(beams)
     copied_state, shared_state = model.decoder.init_state(copies), model.decoder.init_state(shared)
     for _ in range(4):
         tokens = torch.randint(4, TGT_VOCAB, (2 * beams,), generator=generator)  # every row its own prefix

@@ -57,6 +57,10 @@ class Memory:
             self.beams,
         )
 
+    def with_beams(self, beams: int) -> "Memory":
+        """The same memory read by `beams` rows per sentence (beam search, once its beams are made)."""
+        return replace(self, beams=beams)
+
     def with_extras(self, **extras: Any) -> "Memory":
         """The same memory with more per-sentence values (a decoder's `prepare`)."""
         return replace(self, extras={**self.extras, **extras})
