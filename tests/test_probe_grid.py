@@ -15,7 +15,7 @@ from seq2seq.scoring.bootstrap import BootstrapSettings
 from test_probe_contrast import KnowsTheAnswer
 
 GRID = {"seed": 3, "splits": {"train": 300, "test": 200}, "grid_per_cell": 12,
-        "grid_lengths": [[10, 19], [20, 29]], "grid_distances": [[1, 4], [10, 19], [20, 29]]}
+        "grid_lengths": [[12, 16], [25, 29]], "grid_distances": [[1, 4], [10, 19], [20, 29]]}
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +34,13 @@ def test_cells_hold_the_lengths_and_distances_they_claim_in_equal_numbers(corpus
         assert low <= meta["length"] <= high and near <= meta["distance"] <= far, meta
         assert len(grid.src[grid.meta.index(meta)].split()) == meta["length"]
         counts[meta["cell"]] = counts.get(meta["cell"], 0) + 1
-    fillable = ["L10-19 D1-4", "L10-19 D10-19", "L20-29 D1-4", "L20-29 D10-19", "L20-29 D20-29"]
+    fillable = ["L12-16 D1-4", "L12-16 D10-19", "L25-29 D1-4", "L25-29 D10-19", "L25-29 D20-29"]
     assert {cell: counts.get(cell) for cell in fillable} == {cell: 12 for cell in fillable}
-    assert "L10-19 D20-29" not in counts  # a distance of 20 needs more than 19 words: reported, not hidden
-    assert "probe grid cell L10-19 D20-29: 0 of 12 pairs" in caplog.text
+    assert "L12-16 D20-29" not in counts  # a distance of 20 needs more than 16 words: reported, not hidden
+    assert "probe grid cell L12-16 D20-29: 0 of 12 pairs" in caplog.text
+    for band in ("L12-16", "L25-29"):  # cells of a band hold the same lengths: they differ in distance alone
+        lengths = {cell: sorted(m["length"] for m in grid.meta if m["cell"] == cell) for cell in fillable if cell.startswith(band)}
+        assert len({tuple(found) for found in lengths.values()}) == 1, lengths
 
 
 def test_length_and_distance_are_decorrelated_and_the_other_splits_unchanged(corpus):
@@ -63,12 +66,12 @@ def test_the_contrastive_test_lists_every_cell_the_empty_one_included(corpus, tm
     model = KnowsTheAnswer(tokenizer, grid.src, grid.tgt)
     result = corpus.targeted_metrics(model, tokenizer, grid, "fp32", BootstrapSettings(resamples=50))["contrastive"]
     cells = result["kinds"]["random"]["by_cell"]
-    assert [row["bucket"] for row in cells] == ["L10-19 D1-4", "L10-19 D10-19", "L10-19 D20-29",
-                                                "L20-29 D1-4", "L20-29 D10-19", "L20-29 D20-29"]
+    assert [row["bucket"] for row in cells] == ["L12-16 D1-4", "L12-16 D10-19", "L12-16 D20-29",
+                                                "L25-29 D1-4", "L25-29 D10-19", "L25-29 D20-29"]
     assert [row["count"] for row in cells] == [12, 12, 0, 12, 12, 12]
     assert all(row["accuracy"] == 1.0 for row in cells if row["count"]) and cells[2]["accuracy"] is None
     lines = format_probe_metrics({"contrastive": result})
-    assert any(line.split()[:3] == ["L10-19", "D20-29", "0"] for line in lines)
+    assert any(line.split()[:3] == ["L12-16", "D20-29", "0"] for line in lines)
 
 
 def test_a_misspelt_probe_setting_is_named_not_ignored():

@@ -52,7 +52,7 @@ class ProbeConfig:
     length_weights: list[float] | None = None
     stratified_splits: list[str] = field(default_factory=lambda: ["valid", "test"])
     distance_edges: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30, 40, 60])
-    grid_lengths: list[list[int]] = field(default_factory=lambda: [[10, 19], [20, 29], [30, 39]])
+    grid_lengths: list[list[int]] = field(default_factory=lambda: [[15, 19], [25, 29], [35, 39]])
     grid_distances: list[list[int]] = field(default_factory=lambda: [[1, 4], [5, 9], [10, 19], [20, 29]])
     grid_per_cell: int = 0  # > 0: a `grid` split with this many pairs per (length, distance) cell
 
@@ -156,12 +156,22 @@ def grid_cells(config: ProbeConfig) -> list[tuple[str, list[int], list[int]]]:
             for lengths in config.grid_lengths for distances in config.grid_distances]
 
 
+def length_quotas(low: int, high: int, per_cell: int) -> list[tuple[int, int]]:
+    """(German length, pairs) for one grid cell: `per_cell` spread evenly over the lengths low..high
+    (the shorter lengths take the remainder), so every cell of a length band asks for the same lengths."""
+    lengths = list(range(low, high + 1))
+    return [(length, per_cell // len(lengths) + (i < per_cell % len(lengths))) for i, length in enumerate(lengths)]
+
+
 def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     """The `grid` split: `grid_per_cell` pairs in every cell of German length × subject–verb distance.
 
     In the stratified test split, length and distance rise together (a longer sentence has room for
     a longer subject); here they vary independently, so the effect of distance can be read at fixed
-    length. Each pair is drawn at a random length and relative-clause depth and kept when its
+    length. Within a length band, every cell asks for the same number of pairs at each exact length
+    (`length_quotas`), so cells of one band differ in distance, not in length: drawing a random
+    length per pair instead let mean length rise with distance inside a band, since long distances
+    need room. Each pair is drawn at its length and a random relative-clause depth and kept when its
     distance falls in the cell. A cell the grammar cannot fill keeps what it found, with a warning,
     and is reported with its count (possibly 0), never dropped.
     """
@@ -170,17 +180,20 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     pairs: list[Pair] = []
     for cell, (low, high), (near, far) in grid_cells(config):
         found = 0
-        for _ in range(config.grid_per_cell * GRID_ATTEMPTS_PER_PAIR):
-            if found == config.grid_per_cell:
-                break
-            clause = sample_clause(rng, rng.randint(low, high), rng.choice(depths), high)
-            pair = realize(clause) if clause is not None else None
-            if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
-                continue
-            seen.add(pair.src)
-            pair.meta["cell"] = cell
-            pairs.append(pair)
-            found += 1
+        for length, quota in length_quotas(low, high, config.grid_per_cell):
+            kept = 0
+            for _ in range(quota * GRID_ATTEMPTS_PER_PAIR):
+                if kept == quota:
+                    break
+                clause = sample_clause(rng, length, rng.choice(depths), length)
+                pair = realize(clause) if clause is not None else None
+                if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
+                    continue
+                seen.add(pair.src)
+                pair.meta["cell"] = cell
+                pairs.append(pair)
+                kept += 1
+            found += kept
         if found < config.grid_per_cell:
             log.warning("probe grid cell %s: %d of %d pairs (the grammar rarely or never makes such sentences)",
                         cell, found, config.grid_per_cell)
