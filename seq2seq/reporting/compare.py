@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
+from seq2seq.reporting.plots import SOURCE_BLIND
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, bucket_members, bucketed_lengths
@@ -217,8 +218,12 @@ def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:
     level = f"{next(iter(tests.values()))['bootstrap']['level']:.0%}"
     lines = ["", "Contrastive verb test (the reference against a copy with the main verb swapped; chance 50%):", "",
              f"| run | kind | by | bucket | pairs | accuracy | {level} CI |", "|---|---|---|---|--:|--:|--:|"]
-    for name, test in tests.items():
-        for kind, table in test["kinds"].items():
+    floors = [test["source_blind"] for test in tests.values() if "source_blind" in test]
+    scorers = [(name, test["kinds"]) for name, test in tests.items()]
+    if floors and all(floor == floors[0] for floor in floors):  # same data: one floor, scored without the source
+        scorers.append((SOURCE_BLIND, floors[0]["kinds"]))
+    for name, kinds in scorers:
+        for kind, table in kinds.items():
             rows = [("all", table["overall"] | {"bucket": "all"})]
             rows += [(view, row) for view in ("distance", "length", "cell") for row in table.get(f"by_{view}", [])]
             for view, row in rows:

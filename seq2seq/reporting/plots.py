@@ -23,6 +23,9 @@ from torch import Tensor  # noqa: E402
 from seq2seq.files import write_atomically  # noqa: E402
 
 
+SOURCE_BLIND = "source-blind"  # the contrastive test's floor, drawn as a reference line, not as a model
+FLOOR_STYLE = {"color": "black", "linestyle": "--"}
+
 def plot_attention(
     weights: Tensor, source_tokens: list[str], target_tokens: list[str], path: Path, title: str = ""
 ) -> None:
@@ -74,7 +77,9 @@ def plot_by_bucket(rows: list[dict[str, Any]], path: Path, xlabel: str, ylabel: 
         points = [r for r in rows if r["model"] == model]
         x = [p["midpoint"] if by_midpoint else labels.index(p["bucket"]) for p in points]
         seeds = max(p["seeds"] for p in points)
-        line, = axes.plot(x, [p["mean"] for p in points], marker="o", label=f"{model} ({seeds} seed{'s' * (seeds != 1)})")
+        style = FLOOR_STYLE if model == SOURCE_BLIND else {}
+        label = f"{model} (no source)" if model == SOURCE_BLIND else f"{model} ({seeds} seed{'s' * (seeds != 1)})"
+        line, = axes.plot(x, [p["mean"] for p in points], marker="o", label=label, **style)
         if (band := _band(points)) is not None:
             axes.fill_between(x, *band, color=line.get_color(), alpha=0.2, linewidth=0)
     if chance is not None:
@@ -126,7 +131,8 @@ def plot_cells(rows: list[dict[str, Any]], path: Path, title: str) -> None:
         for number, model in enumerate(dict.fromkeys(r["model"] for r, _, _ in cells)):
             points = {distance: r for r, l, distance in cells if l == length and r["model"] == model}
             mean = [points[d]["mean"] if d in points and points[d]["mean"] is not None else float("nan") for d in distances]
-            panel.plot(range(len(distances)), mean, marker="o", color=f"C{number}", label=model)
+            style = FLOOR_STYLE if model == SOURCE_BLIND else {"color": f"C{number}"}
+            panel.plot(range(len(distances)), mean, marker="o", label=model, **style)
         panel.axhline(0.5, color="grey", linestyle="--", linewidth=1)
         panel.set_xticks(range(len(distances)), distances)
         panel.set_title(f"{length} source words", fontsize=9)

@@ -22,12 +22,12 @@ from omegaconf import OmegaConf
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
-from seq2seq.reporting.plots import plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
+from seq2seq.reporting.plots import SOURCE_BLIND, plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
 METRIC_TITLES = {"bleu": "BLEU", "bleu_lc": "Lowercased BLEU (sacrebleu -lc)", "chrf": "chrF"}
-CONTRASTIVE_VIEWS = ("distance", "length", "cell")
+CONTRASTIVE_VIEWS = ("distance", "length", "cell", "band")
 REPORT_CSV = "report.csv"
 
 
@@ -172,10 +172,25 @@ def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     for kind, table in result.get("contrastive", {}).get("kinds", {}).items():
         scores.append(_score(f"contrastive_{kind}", "all", "all", table["overall"]["accuracy"],
                              table["overall"]["count"], table["overall"].get("ci")))
-        for view in CONTRASTIVE_VIEWS:
+        for view in CONTRASTIVE_VIEWS[:-1]:
             scores += [_score(f"contrastive_{kind}", view, row["bucket"], row["accuracy"], row["count"], row.get("ci"))
                        for row in table.get(f"by_{view}", [])]
+        scores += [_score(f"contrastive_{kind}", "band", f"{row['band']}: {row['near']} − {row['far']}", row["difference"],
+                          row["pairs"], row["ci"]) for row in table.get("distance_effect", [])]
     return scores
+
+
+def source_blind_rows(runs: list[Run], split: str) -> list[dict[str, Any]]:
+    """The contrastive test's floor as a model of its own (`SOURCE_BLIND`): one row per measure, view and
+    bucket, with its bootstrap interval. Every run on the same data holds the same floor; runs that
+    disagree (other data) show none, rather than one run's floor beside another's scores."""
+    floors = [r.results.splits[split]["contrastive"]["source_blind"] for r in runs if r.status == "finished"
+              and "source_blind" in r.results.splits.get(split, {}).get("contrastive", {})]
+    if not floors or any(floor != floors[0] for floor in floors):
+        return []
+    return [{"split": split, **score, "model": SOURCE_BLIND, "seeds": int(score["value"] is not None),
+             "mean": score["value"], "std": None, "runs": []}
+            for score in run_scores({"contrastive": floors[0]})]
 
 
 def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
@@ -223,8 +238,11 @@ def aggregate(runs: list[Run], split: str) -> list[dict[str, Any]]:
                      "count": counts.pop() if len(counts) == 1 else None,  # seeds of one model share the data
                      "midpoint": statistics.fmean(midpoints) if midpoints else None, "mean": mean, "std": std,
                      "ci": scores[0]["ci"] if len(scores) == 1 else None, "runs": [s["run"] for s in scores]})
+    floor = [row for row in source_blind_rows(runs, split) if (row["measure"], row["view"], row["bucket"]) in
+             {key[:3] for key in groups}]
+    rows += [{key: row.get(key) for key in rows[0]} for row in floor] if rows else []
     places = {key: n for n, key in enumerate(dict.fromkeys(key[:3] for key in groups))}
-    models = list(dict.fromkeys(key[3] for key in groups))
+    models = list(dict.fromkeys([key[3] for key in groups] + [SOURCE_BLIND]))
     return sorted(rows, key=lambda r: (places[r["measure"], r["view"], r["bucket"]], models.index(r["model"])))
 
 
@@ -274,7 +292,8 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-VIEW_TITLES = {"length": "source words", "distance": "subject–verb distance", "cell": "cell (length × distance)"}
+VIEW_TITLES = {"length": "source words", "distance": "subject–verb distance", "cell": "cell (length × distance)",
+               "band": "length band: near − far distance (paired, points)"}
 
 
 def shown_as(measure: str) -> tuple[float, int]:
@@ -336,12 +355,20 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
     for measure in kinds:
         kind = measure.removeprefix("contrastive_")
         lines += [f"### Contrastive verb test: `{kind}` (accuracy %, chance 50)", "",
-                  "The model scores the reference against a copy whose main verb is swapped for "
-                  + ("a verb of a relative clause of the same sentence" if kind == "attractor" else "a random verb")
-                  + ", under teacher forcing; accuracy is the share of pairs where the reference wins.", ""]
+                  "The model scores the reference against a copy "
+                  + ("in which the main verb and a relative-clause verb of the same transitivity trade places"
+                     if kind == "attractor" else "whose main verb is replaced by a lexicon verb the sentence lacks")
+                  + ", under teacher forcing; accuracy is the share of pairs where the reference wins (a tie counts ½)."
+                  + (f" `{SOURCE_BLIND}` is a word trigram model of the training targets scoring the same pairs without"
+                     " the source: the floor a model reaches on English alone." if any(r["model"] == SOURCE_BLIND for r in rows)
+                     else ""), ""]
         for view in CONTRASTIVE_VIEWS:
             if any(r["measure"] == measure and r["view"] == view for r in rows):
+                if view == "band":
+                    lines += ["Distance at fixed length: the nearest against the farthest distance cell of each length "
+                              "band, items paired by exact length; the difference in accuracy points (near − far).", ""]
                 lines += wide_table(rows, measure, view, with_all=view == "distance") + [""]
+        lines += distance_effect_tests(runs, split, kind)
     if scores:
         level = next((r.results.splits[split].get("bootstrap", {}).get("level") for r in runs
                       if r.status == "finished" and split in r.results.splits), None)
@@ -352,6 +379,22 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
             lines += [f"Contrastive `{measure.removeprefix('contrastive_')}` accuracy % by subject–verb distance:", ""]
             lines += per_seed_table(scores, measure, "distance") + [""]
     return lines
+
+
+def distance_effect_tests(runs: list[Run], split: str, kind: str) -> list[str]:
+    """Each run's paired distance test (`distance_effect`) with its interval and sign-flip p-value."""
+    lines = []
+    for run in (r for r in runs if r.status == "finished"):
+        table = run.results.splits.get(split, {}).get("contrastive", {}).get("kinds", {}).get(kind, {})
+        lines += [f"| {_escape(run.name)} | {run.model} | {row['band']} | {row['near']} − {row['far']} | {row['pairs']} | "
+                  f"{100 * row['near_accuracy']:.1f} | {100 * row['far_accuracy']:.1f} | "
+                  f"{100 * row['difference']:+.1f} [{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}] | {row['p']:.3g} |"
+                  for row in table.get("distance_effect", [])]
+    if not lines:
+        return []
+    return ["Paired distance test per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
+            "| run | model | band | cells | pairs | near % | far % | near − far, points | p |",
+            "|---|---|---|---|--:|--:|--:|--:|--:|", *lines, ""]
 
 
 def published_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:

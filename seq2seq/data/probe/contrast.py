@@ -2,28 +2,34 @@
 
 Targeted evaluation in the manner of Sennrich (2017, "How grammatical is character-level neural
 machine translation? Assessing MT quality with contrastive translation pairs", LingEval97): each
-test reference gets contrastive variants that differ from it only in the main verb, and the model
-scores both by teacher forcing, without decoding. The item is right when the true reference is
-strictly more probable. Unlike "is the verb somewhere in the output", chance is 50% at every
-length, so a fall with subject–verb distance is the model losing the link, not a moving baseline.
+test reference gets contrastive variants, and the model scores both by teacher forcing, without
+decoding. The item is right when the true reference is more probable (a tie counts half).
 
-Two kinds of contrast: "attractor", the main verb replaced by a verb of one of the sentence's
-relative clauses (the verb a model that lost the subject is drawn to, Linzen et al. 2016), and
-"random", a verb of the lexicon that does not occur in the sentence. Both keep the main verb's
-transitivity where they can, so the contrast stays grammatical apart from the verb's meaning.
+Two kinds of contrast, each built so that a model of the English alone cannot tell reference from
+contrast, and chance is 50% in every bucket:
+- "attractor": the main verb and a verb of one of the sentence's relative clauses (the verb a model
+  that lost the subject is drawn to, Linzen et al. 2016) trade places. The two verbs have the same
+  transitivity and the attractor occurs once, so the swapped sentence is one the grammar makes, and
+  exactly as often: every verb of a transitivity is drawn uniformly, whatever its clause. Replacing
+  the main verb alone left the attractor twice in the contrast and sometimes broke transitivity,
+  which an English-only trigram model exploited (59% overall, 68% at short distances).
+- "random": the main verb replaced by a lexicon verb of its transitivity that the sentence lacks.
+`source_blind.py` scores the same contrasts without the source: the measured floor.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 import torch
 
 from seq2seq.data.batching import collate, make_examples, token_batches
 from seq2seq.data.parallel import ParallelText
+from seq2seq.data.probe.distance_effect import distance_effect
 from seq2seq.data.probe.lexicon import INTRANSITIVE, TRANSITIVE
 from seq2seq.data.tokenizer import PAD_ID
 from seq2seq.scoring.split import format_interval
@@ -47,30 +53,49 @@ class Contrast:
     tgt: str
 
 
+def _replaced(word: str, form: str, verb: str) -> str:
+    """`word` (a verb form with any punctuation after it) with `form` replaced by `verb`."""
+    if not word.startswith(form):
+        raise ValueError(f"{word!r} is not the verb {form!r}; regenerate the corpus")
+    return verb + word[len(form):]
+
+
 def swap_main_verb(tgt: str, meta: dict, verb: str) -> str:
     """The reference with the main verb (word `main_verb_word`, punctuation kept) replaced by `verb`."""
     words = tgt.split(" ")
-    position, form = meta["main_verb_word"], meta["main_verb"]
-    if not words[position].startswith(form):
-        raise ValueError(f"word {position} of {tgt!r} is not the main verb {form!r}; regenerate the corpus")
-    words[position] = verb + words[position][len(form):]
+    position = meta["main_verb_word"]
+    words[position] = _replaced(words[position], meta["main_verb"], verb)
+    return " ".join(words)
+
+
+def trade_verbs(tgt: str, meta: dict, verb: str) -> str:
+    """The reference with the main verb and the relative-clause verb `verb` in each other's places."""
+    words = tgt.split(" ")
+    main = meta["main_verb_word"]
+    [other] = [i for i, word in enumerate(words) if i != main and word.rstrip(",.") == verb]
+    words[main], words[other] = (_replaced(words[main], meta["main_verb"], verb),
+                                 _replaced(words[other], verb, meta["main_verb"]))
     return " ".join(words)
 
 
 def attractor_verb(meta: dict, fits: Callable[[str], bool]) -> str | None:
-    """The relative-clause verb that best stands in for the main verb, or None when none fits.
+    """The relative-clause verb to trade places with the main verb, or None when none qualifies.
 
-    Preferred in order: the main verb's transitivity (so the object or PP after it still fits), a
-    verb between subject and main verb in German (an intervening attractor), and German proximity to
-    the main verb. A verb spelled like the main verb is no contrast and is skipped, as is one that
-    `fits` rejects.
+    It must share the main verb's transitivity and occur in one relative clause only: then the
+    swapped sentence keeps the grammar's rules (each verb's frame; the main verb never recurring in a
+    relative clause) and is as probable as the reference to a model of English alone. Among those,
+    preferred: a verb between subject and main verb in German (an intervening attractor), then German
+    proximity to the main verb; `fits` may reject a candidate.
     """
+    uses = Counter(verb["en"] for verb in meta["relative_verbs"])
 
-    def preference(verb: dict) -> tuple[bool, bool, int]:
+    def preference(verb: dict) -> tuple[bool, int]:
         intervening = meta["subject_index"] < verb["index"] < meta["verb_index"]
-        return verb["transitive"] != meta["main_verb_transitive"], not intervening, abs(verb["index"] - meta["verb_index"])
+        return not intervening, abs(verb["index"] - meta["verb_index"])
 
-    candidates = sorted((verb for verb in meta["relative_verbs"] if verb["en"] != meta["main_verb"]), key=preference)
+    candidates = sorted((verb for verb in meta["relative_verbs"] if uses[verb["en"]] == 1
+                         and verb["transitive"] == meta["main_verb_transitive"] and verb["en"] != meta["main_verb"]),
+                        key=preference)
     return next((verb["en"] for verb in candidates if fits(verb["en"])), None)
 
 
@@ -84,7 +109,7 @@ def random_verb(meta: dict, rng: random.Random, fits: Callable[[str], bool]) -> 
 
 
 def build_contrasts(text: ParallelText, seed: int, subwords: Callable[[str], int] | None = None) -> list[Contrast]:
-    """Attractor (where the sentence has a usable relative clause) and random contrasts per pair.
+    """Attractor (where the sentence has a qualifying relative-clause verb) and random contrasts per pair.
 
     With `subwords` (a sentence's target subword count), a contrast must have as many subwords as
     its reference: a sum of log-probabilities favours the shorter sequence, so without this a model
@@ -98,13 +123,15 @@ def build_contrasts(text: ParallelText, seed: int, subwords: Callable[[str], int
     for item, (src, tgt, meta) in enumerate(zip(text.src, text.tgt, text.meta)):
         length = None if subwords is None else subwords(tgt)
 
-        def fits(verb: str) -> bool:
-            return length is None or subwords(swap_main_verb(tgt, meta, verb)) == length
+        def fits(change: Callable[[str, dict, str], str]) -> Callable[[str], bool]:
+            return lambda verb: length is None or subwords(change(tgt, meta, verb)) == length
 
-        for kind, verb in (("attractor", attractor_verb(meta, fits)),
-                           ("random", random_verb(meta, random.Random(f"{seed}/{src}"), fits))):
-            if verb is not None:
-                contrasts.append(Contrast(item, kind, swap_main_verb(tgt, meta, verb)))
+        attractor = attractor_verb(meta, fits(trade_verbs))
+        if attractor is not None:
+            contrasts.append(Contrast(item, "attractor", trade_verbs(tgt, meta, attractor)))
+        replacement = random_verb(meta, random.Random(f"{seed}/{src}"), fits(swap_main_verb))
+        if replacement is not None:
+            contrasts.append(Contrast(item, "random", swap_main_verb(tgt, meta, replacement)))
     return contrasts
 
 
@@ -130,14 +157,20 @@ def sequence_log_probs(
     return scores
 
 
+def outcomes(reference_scores: np.ndarray, contrast_scores: np.ndarray) -> np.ndarray:
+    """1 where the reference is more probable, 0 where the contrast is, ½ for a tie: a model with no
+    preference at all (equal scores) sits at chance, 50%, not at 0."""
+    return (reference_scores > contrast_scores) + 0.5 * (reference_scores == contrast_scores)
+
+
 def accuracy_with_interval(correct: np.ndarray, bootstrap: BootstrapSettings) -> dict[str, Any]:
-    """Share of correct items and its percentile-bootstrap interval over items (None when empty)."""
+    """Share of correct items (a tie counts ½) and its percentile-bootstrap interval over items (None when empty)."""
     count = len(correct)
     if count == 0:
         return {"count": 0, "correct": 0, "accuracy": None, "ci": None}
     rng = np.random.default_rng(bootstrap.seed)
     resampled = resample_counts(count, bootstrap.resamples, rng) @ correct / count  # [resamples]
-    return {"count": count, "correct": int(correct.sum()), "accuracy": float(correct.mean()),
+    return {"count": count, "correct": float(correct.sum()), "accuracy": float(correct.mean()),
             "ci": percentile_interval(resampled, bootstrap.level)}
 
 
@@ -154,8 +187,8 @@ def contrast_table(
     reference_scores: np.ndarray, contrast_scores: np.ndarray, lengths: np.ndarray, distances: np.ndarray,
     distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings,
 ) -> dict[str, Any]:
-    """Accuracy (reference strictly above contrast; a tie is wrong) overall, by distance, by length."""
-    correct = (reference_scores > contrast_scores).astype(np.float64)
+    """Accuracy (reference above contrast; a tie counts ½) overall, by distance, by length."""
+    correct = outcomes(reference_scores, contrast_scores)
     return {"overall": accuracy_with_interval(correct, bootstrap),
             "by_distance": accuracy_by_bucket(correct, distances, distance_edges, bootstrap),
             "by_length": accuracy_by_bucket(correct, lengths, length_edges, bootstrap)}
@@ -168,24 +201,20 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def contrastive_accuracy(
-    model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, distance_edges: list[int],
-    length_edges: list[int], precision: str, bootstrap: BootstrapSettings | None = None, seed: int = 0,
-    batch_tokens: int = 4000, cells: list[str] | None = None,
-) -> dict[str, Any]:
-    """The contrastive verb test on one probe split, for `results.json`.
+class SourceBlind(Protocol):
+    """A scorer of English sentences alone (`source_blind.KneserNeyLM`): the test's measured floor."""
 
-    Returns {"kinds": {kind: contrast_table(...)} for each of CONTRAST_KINDS, "pairs": split size,
-    "length_distance_r": Pearson r of German length and subject–verb distance over the split (high r
-    means a fall with distance cannot be told from a fall with length), "bootstrap": its settings}.
-    With `cells` (the grid split's cell labels, one per pair in meta["cell"]) each kind also gets `by_cell`.
-    """
-    bootstrap = bootstrap or BootstrapSettings()
-    contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
-    sources = text.src + [text.src[c.item] for c in contrasts]
-    scores = sequence_log_probs(model, tokenizer, sources, text.tgt + [c.tgt for c in contrasts], precision,
-                                batch_tokens)
-    reference, contrast = scores[: len(text)], scores[len(text):]
+    name: str
+
+    def scores(self, sentences: list[str]) -> np.ndarray: ...
+
+
+def kind_tables(
+    text: ParallelText, contrasts: list[Contrast], reference: np.ndarray, contrast: np.ndarray,
+    distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings, cells: list[str] | None,
+) -> dict[str, Any]:
+    """Per contrast kind, the `contrast_table` of one scorer; on the grid (`cells`) also by cell and
+    the paired distance effect at fixed length (`distance_effect`)."""
     lengths = np.array([meta["length"] for meta in text.meta])
     distances = np.array([meta["distance"] for meta in text.meta])
     kinds = {}
@@ -195,12 +224,43 @@ def contrastive_accuracy(
         kinds[kind] = contrast_table(reference[items], contrast[rows], lengths[items], distances[items],
                                      distance_edges, length_edges, bootstrap)
         if cells:  # the grid split: distance at fixed length, every cell listed, empty ones too
-            correct = (reference[items] > contrast[rows]).astype(np.float64)
+            correct = outcomes(reference[items], contrast[rows])
             labels = [text.meta[i].get("cell") for i in items]
             kinds[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
                 correct[[j for j, label in enumerate(labels) if label == cell]], bootstrap)} for cell in cells]
-    return {"kinds": kinds, "pairs": len(text), "length_distance_r": pearson(lengths, distances),
-            "bootstrap": vars(bootstrap).copy()}
+            kinds[kind]["distance_effect"] = distance_effect(correct, labels, list(lengths[items]), cells, bootstrap)
+    return kinds
+
+
+def contrastive_accuracy(
+    model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, distance_edges: list[int],
+    length_edges: list[int], precision: str, bootstrap: BootstrapSettings | None = None, seed: int = 0,
+    batch_tokens: int = 4000, cells: list[str] | None = None, floor: SourceBlind | None = None,
+) -> dict[str, Any]:
+    """The contrastive verb test on one probe split, for `results.json`.
+
+    Returns {"kinds": {kind: tables} for each of CONTRAST_KINDS (see `kind_tables`), "pairs": split
+    size, "length_distance_r": Pearson r of German length and subject–verb distance over the split
+    (high r means a fall with distance cannot be told from a fall with length), "bootstrap": its
+    settings}, and with `floor` "source_blind": {"model": its name, "kinds": the same tables for the
+    floor's scores of the same contrasts}. With `cells` (the grid split's cell labels, one per pair in
+    meta["cell"]) the tables also hold `by_cell` and `distance_effect`.
+    """
+    bootstrap = bootstrap or BootstrapSettings()
+    contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
+    sources = text.src + [text.src[c.item] for c in contrasts]
+    targets = text.tgt + [c.tgt for c in contrasts]
+    scores = sequence_log_probs(model, tokenizer, sources, targets, precision, batch_tokens)
+    views = (distance_edges, length_edges, bootstrap, cells)
+    result = {"kinds": kind_tables(text, contrasts, scores[: len(text)], scores[len(text):], *views),
+              "pairs": len(text),
+              "length_distance_r": pearson(np.array([m["length"] for m in text.meta]), np.array([m["distance"] for m in text.meta])),
+              "bootstrap": vars(bootstrap).copy()}
+    if floor is not None:
+        blind = floor.scores(targets)
+        result["source_blind"] = {"model": floor.name,
+                                  "kinds": kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], *views)}
+    return result
 
 
 def _percent(summary: dict[str, Any]) -> tuple[str, str]:
@@ -211,19 +271,33 @@ def _percent(summary: dict[str, Any]) -> tuple[str, str]:
 
 
 def format_contrastive(contrastive: dict[str, Any]) -> list[str]:
-    """Console lines: accuracy (%) per kind overall, then by distance and by length, with intervals."""
+    """Console lines: accuracy (%) per kind overall, then by distance, by length and by cell, with
+    intervals and, where measured, the source-blind floor beside each; then the grid's distance effect."""
     level = f"{contrastive['bootstrap']['level']:.0%} CI"
     kinds = contrastive["kinds"]
-    overall = "; ".join(f"{kind} {' '.join(_percent(table['overall']))} ({table['overall']['count']} pairs)"
+    blind = contrastive.get("source_blind", {}).get("kinds")
+    overall = "; ".join(f"{kind} {' '.join(_percent(table['overall']))} ({table['overall']['count']} pairs"
+                        + ("" if blind is None else f", source-blind {_percent(blind[kind]['overall'])[0]}") + ")"
                         for kind, table in kinds.items())
     r = contrastive["length_distance_r"]
     lines = [f"  contrastive verb accuracy % (chance 50), {level}: {overall}"
              + ("" if r is None else f"; r(length, distance) {r:.2f}")]
+    if blind is not None:
+        lines.append(f"  source-blind floor ('blind' columns): {contrastive['source_blind']['model']}, same contrasts")
     views = [("by_distance", "distance"), ("by_length", "src words")]
     views += [("by_cell", "cell")] if all("by_cell" in table for table in kinds.values()) else []
+    blind_title = "" if blind is None else f" {'blind':>6}"
     for view, title in views:
-        lines.append(f"  {title:>10}" + "".join(f" {'pairs':>6} {kind:>9} {level:>13}" for kind in kinds))
-        for rows in zip(*(table[view] for table in kinds.values())):
-            cells = (f" {row['count']:>6} {_percent(row)[0]:>9} {_percent(row)[1]:>13}" for row in rows)
-            lines.append(f"  {rows[0]['bucket']:>10}" + "".join(cells))
+        lines.append(f"  {title:>13}" + "".join(f" {'pairs':>6} {kind:>9} {level:>13}{blind_title}" for kind in kinds))
+        columns = [table[view] for table in kinds.values()] + ([] if blind is None else [blind[kind][view] for kind in kinds])
+        for rows in zip(*columns):
+            own, floors = rows[: len(kinds)], rows[len(kinds):] or [None] * len(kinds)
+            cells = (f" {row['count']:>6} {_percent(row)[0]:>9} {_percent(row)[1]:>13}"
+                     + ("" if floor is None else f" {_percent(floor)[0]:>6}") for row, floor in zip(own, floors))
+            lines.append(f"  {rows[0]['bucket']:>13}" + "".join(cells))
+    for kind, table in kinds.items():
+        for row in table.get("distance_effect", []):
+            lines.append(f"  {kind} {row['band']}: {row['near']} {100 * row['near_accuracy']:.1f}% vs {row['far']} "
+                         f"{100 * row['far_accuracy']:.1f}% over {row['pairs']} length-matched pairs, difference "
+                         f"{100 * row['difference']:+.1f} points {format_interval([100 * b for b in row['ci']])}, p {row['p']:.3g}")
     return lines

@@ -24,6 +24,7 @@ from seq2seq.data.parallel import ParallelText
 from seq2seq.data.probe.contrast import contrastive_accuracy
 from seq2seq.data.probe.grammar import Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
+from seq2seq.data.probe.source_blind import KneserNeyLM
 from seq2seq.errors import UserError
 from seq2seq.scoring.bootstrap import BootstrapSettings
 
@@ -222,6 +223,7 @@ class ProbeCorpus:
         self.config.validate()
         self._splits: dict[str, ParallelText] = {}
         self._seen: set[str] = set()  # German sides of the splits generated so far
+        self._source_blind: KneserNeyLM | None = None
 
     def _generate(self, last: str | None = None) -> dict[str, ParallelText]:
         """The splits in generation order, up to `last` (None: all). A split depends only on those before it,
@@ -286,18 +288,29 @@ class ProbeCorpus:
             row["chance"] = chance_row["accuracy"]
         return {"verb_accuracy": accuracy}
 
+    def source_blind(self) -> KneserNeyLM:
+        """The contrastive test's floor: a word trigram model of the English side of the training
+        splits (every split not stratified for evaluation), built once per corpus."""
+        if self._source_blind is None:
+            training = [s for s in self.config.splits if s not in self.config.stratified_splits]
+            targets = [sentence for name in training for sentence in self.load(name).tgt]
+            self._source_blind = KneserNeyLM(targets, name=f"word 3-gram Kneser-Ney LM of the {len(targets)} "
+                                                           f"English targets of {'+'.join(training)}, no source")
+        return self._source_blind
+
     def targeted_metrics(self, model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, precision: str,
                          bootstrap: BootstrapSettings | None = None) -> dict:
         """The contrastive verb test (`probe_contrast.contrastive_accuracy`) on one split: accuracy by
         subject–verb distance (`distance_edges`) and by German length (buckets of `length_bucket_width`
-        words up to `max_words`), seeded by the corpus seed."""
+        words up to `max_words`), seeded by the corpus seed, beside the source-blind floor's."""
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
         width = self.config.length_bucket_width
         length_edges = list(range(0, self.config.max_words + width + 1, width))
         cells = [cell for cell, _, _ in grid_cells(self.config)] if any("cell" in meta for meta in text.meta) else None
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
-                                                    precision, bootstrap, seed=self.config.seed, cells=cells)}
+                                                    precision, bootstrap, seed=self.config.seed, cells=cells,
+                                                    floor=self.source_blind())}
 
     def format_metrics(self, result: dict) -> list[str]:
         """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""
