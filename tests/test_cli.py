@@ -72,7 +72,7 @@ def trained(tmp_path_factory):
     run_dir = base / "run"
     result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, f"hydra.run.dir={run_dir}", cache=base / "cache")
     assert result.returncode == 0, result.stderr[-3000:]
-    return {"base": base, "files": files, "run_dir": run_dir, "cache": base / "cache"}
+    return {"base": base, "files": files, "run_dir": run_dir, "cache": base / "cache", "stdout": result.stdout}
 
 
 def test_train_writes_results_hypotheses_and_run_records(trained):
@@ -106,6 +106,17 @@ def test_train_writes_results_hypotheses_and_run_records(trained):
         checkpoint = torch.load(run_dir / "checkpoints" / name, map_location="cpu", weights_only=False)
         assert "model" in checkpoint
     assert (run_dir / "tokenizer" / "src.model").is_file() and (run_dir / "tokenizer" / "tgt.model").is_file()
+
+
+def test_the_console_names_the_run_its_precision_and_threads(trained):
+    """Every console log line carries the run's label; training starts by naming the precision it trains in (the
+    one meta.json records: `auto` picks bf16 where the CPU has it natively) and the torch threads."""
+    logged = [line for line in trained["stdout"].splitlines() if line.startswith("[")]
+    assert logged and all("][rnn_attention s1234][" in line for line in logged), logged[:3]
+    precision = json.loads((trained["run_dir"] / "meta.json").read_text())["precision"]
+    shown = "bf16 autocast (fp32 weights)" if precision == "bf16" else precision
+    assert any(line.endswith(f"training on cpu in {shown} with 1 thread(s)") for line in logged), logged
+    assert "rnn_attention s1234" not in (trained["run_dir"] / "train.log").read_text()  # one run's file: no label
 
 
 def test_eval_adds_a_split_without_touching_the_others(trained, tmp_path):
@@ -430,9 +441,29 @@ def test_a_joblib_sweep_runs_jobs_in_parallel_with_one_thread_each(trained, tmp_
     assert (sweep / "report.md").is_file() and (sweep / "bleu_by_length.png").is_file()  # written when the sweep ended
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_rnn_attention", "1_rnn_attention"]
+    for job in jobs:  # the two jobs' interleaved lines, each labelled with its run, and each run's settings at the end
+        assert f"][{job} s1234][seq2seq.training.trainer][INFO] - training on cpu in " in result.stdout
+        assert f"{job} (rnn_attention cell=" in result.stdout.split("BLEU by source length")[-1]
     for job in jobs:
         assert (sweep / job / "results.json").is_file()
         assert f"threads: {max(1, (os.cpu_count() or 1) // 2)}" in (sweep / job / "config.yaml").read_text()
+
+
+def test_a_probe_sweep_ends_with_a_warning_for_a_model_that_has_not_learnt_the_task(tmp_path):
+    """Two updates leave the model far under the probe's calibration bar (80 BLEU on 0-9 words): the sweep's
+    summary names it and its score, one line."""
+    sweep = tmp_path / "sweep"
+    result = run("seq2seq-train", "-m", "data=probe", "data.corpus.splits={train: 300, valid: 20, test: 60}",
+                 *[o for o in SMALL_MODEL if o != "model=rnn_attention"], "model=rnn_attention", "train.max_steps=2",
+                 "eval.bootstrap.resamples=10", f"hydra.sweep.dir={sweep}",
+                 "+hydra.callbacks.report._target_=seq2seq.reporting.callback.ReportWhenSweepEnds", cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr[-2000:]
+    short = json.loads((sweep / "0_rnn_attention" / "results.json").read_text())["splits"]["test"]["by_length"][0]
+    assert short["bucket"] == "0-9" and short["bleu"] < 80
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: rnn_attention (0_rnn_attention, seed 1234) scores {short['bleu']:.2f} BLEU on 0-9 "
+                        "source words of 'test', under the calibration bar of 80: it has not learnt the task, so the "
+                        "fall with length it shows is not clean evidence"]
 
 
 def test_runs_started_in_the_same_second_get_their_own_directories(tmp_path):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_module
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def composed(*overrides: str):
@@ -84,3 +88,26 @@ def test_the_wmt_ted_experiment_scores_both_splits_in_quantile_buckets():
     config = composed("+experiment=context_loss_wmt_ted")
     assert list(config.data.test_splits) == ["test", "long"]
     assert (config.eval.buckets.mode, config.eval.buckets.quantiles) == ("quantile", 8)
+
+
+@pytest.mark.parametrize("data,valid", [("probe", "valid"), ("multi30k", "val")])
+def test_a_recipe_search_decodes_the_validation_split_only(data, valid):
+    """Issue 28: the Multi30k recipe trials decoded the headline test set for every recipe; a search must not."""
+    from seq2seq.config import test_split_names
+
+    config = composed("+experiment=recipe_search", f"data={data}")
+    assert test_split_names(config) == [valid] == [config.data.valid_split]
+    assert dict(config.hydra.sweeper.params) == {"model": "rnn,rnn_attention,transformer"}
+
+
+def test_the_recipe_trial_scripts_search_on_validation():
+    """Every seq2seq sweep the committed trial scripts launch goes through +experiment=recipe_search, and none
+    names the splits to decode itself."""
+    checked = 0
+    for script in sorted((REPO / "experiments").glob("*_trials/**/*.sh")):
+        lines = script.read_text().replace("\\\n", " ").splitlines()  # one line per command
+        launched = " ".join(line for line in lines if "-m seq2seq" in line or line.startswith("common="))
+        if launched:
+            assert "+experiment=recipe_search" in launched and "eval.splits" not in launched, script
+            checked += 1
+    assert checked == 2  # gpu_recipes/round1.sh and round2.sh

@@ -351,3 +351,55 @@ def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_pa
     (sweep / "1_transformer" / "config.yaml").write_text("model:\n  name: transformer\nseed: 1\ndata:\n  name: files\n")
     write_report([sweep / "1_transformer"], None, tmp_path / "out3")  # no published score for its corpus: no figure
     assert not (tmp_path / "out3" / "against_published.png").exists()
+
+
+def probe_run(sweep: Path, job: str, model: str, short_bleu: float, data: str = "probe") -> None:
+    """A finished run whose 0-9-word bucket scores `short_bleu`, with its precision and threads recorded."""
+    write_run(sweep / job, model, 1, [short_bleu])
+    (sweep / job / "config.yaml").write_text(f"model:\n  name: {model}\nseed: 1\nthreads: 1\ndata:\n  name: {data}\n")
+    split = split_result(short_bleu / 2, 50.0, [short_bleu, short_bleu / 2, short_bleu / 4])
+    split["by_length"][0].update(bucket="0-9", low=0, high=10)
+    split["length_sensitivity"].update(relative_slope=-0.02, relative_slope_ci=[-0.03, -0.01])
+    (sweep / job / "results.json").write_text(json.dumps(
+        {"model": model, "data": data, "precision": "bf16", "splits": {"test": split}}))
+
+
+def sweep_end(sweep: Path, capsys) -> str:
+    from omegaconf import OmegaConf
+
+    from seq2seq.reporting.callback import ReportWhenSweepEnds
+
+    ReportWhenSweepEnds().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}}))
+    return capsys.readouterr().out
+
+
+def test_the_sweep_end_warns_of_each_probe_model_under_the_calibration_bar_and_no_other(tmp_path, capsys):
+    """The README's rule: a probe model under 80 BLEU on 0-9 words has not learnt the task. Another corpus has
+    no such bar, so its low scores draw no warning."""
+    sweep = tmp_path / "sweep"
+    probe_run(sweep, "0_rnn", "rnn", 55.7)               # as the main job's plain RNN was in a fresh clone
+    probe_run(sweep, "1_rnn_attention", "rnn_attention", 95.0)
+    probe_run(sweep, "2_transformer", "transformer", 80.0)  # at the bar: learnt
+    out = sweep_end(sweep, capsys)
+    warnings = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: rnn (0_rnn, seed 1) scores 55.70 BLEU on 0-9 source words of 'test', under the "
+                        "calibration bar of 80: it has not learnt the task, so the fall with length it shows is not "
+                        "clean evidence"]
+    other = tmp_path / "other"
+    probe_run(other, "0_rnn", "rnn", 20.0, data="files")
+    assert "warning:" not in sweep_end(other, capsys)
+
+
+def test_the_sweep_end_names_each_runs_precision_and_threads_and_the_relative_slopes(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    probe_run(sweep, "0_rnn", "rnn", 90.0)
+    probe_run(sweep, "1_rnn_attention", "rnn_attention", 95.0)
+    out = sweep_end(sweep, capsys).splitlines()
+    assert "0_rnn (rnn, seed 1): precision bf16, 1 thread" in out
+    assert "1_rnn_attention (rnn_attention, seed 1): precision bf16, 1 thread" in out
+    # seq2seq-compare's relative slope, in percent of the model's own BLEU per word, under the absolute slope
+    slope = out.index("| slope (BLEU per word) | | -0.50 [-0.70, -0.30] | -0.50 [-0.70, -0.30] |")
+    assert out[slope + 1] == ("| relative slope (% of own BLEU per word) | | -2.00 [-3.00, -1.00] "
+                              "| -2.00 [-3.00, -1.00] |")
+    relative = by_key(read_report_csv(sweep / "report.csv"), "bleu_relative_slope")
+    assert relative[("rnn", "all")]["mean"] == -0.02  # in report.csv too, beside the absolute slope

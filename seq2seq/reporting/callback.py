@@ -11,18 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.errors import UserError
-from seq2seq.reporting.sweep import REPORT_CSV, against_published, read_report_csv, wide_table, write_report
+from seq2seq.reporting.calibration import calibration_warnings
+from seq2seq.reporting.sweep import (
+    REPORT_CSV,
+    Run,
+    against_published,
+    collect_runs,
+    read_report_csv,
+    slope_lines,
+    wide_table,
+    write_report,
+)
 
 log = logging.getLogger("seq2seq")
 
 
 def headline_markdown(rows: list[dict[str, Any]], split: str) -> list[str]:
-    """What the main job ends with: BLEU and the contrastive verb test by source length, models side by side."""
+    """What the main job ends with: BLEU and the contrastive verb test by source length, models side by side,
+    with each model's slope of BLEU on length, absolute and relative."""
     lines = [f"BLEU by source length on '{split}' (mean ± sd over seeds; one seed: its bootstrap interval in brackets):", ""]
-    lines += wide_table(rows, "bleu", "length")
+    lines += wide_table(rows, "bleu", "length") + slope_lines(rows)
     for view in ("length", "distance"):
         if any(r["measure"] == "contrastive_attractor" and r["view"] == view for r in rows):
             lines += ["", f"Contrastive verb test (attractor), accuracy % by {'source length' if view == 'length' else 'subject–verb distance'}"
@@ -30,6 +41,17 @@ def headline_markdown(rows: list[dict[str, Any]], split: str) -> list[str]:
             lines += wide_table(rows, "contrastive_attractor", view, with_all=False)
     published = against_published(rows)
     return lines + (["", *published] if published else [])
+
+
+def run_settings(runs: list[Run]) -> list[str]:
+    """One line per finished run naming the precision it trained in and its torch threads, which decide its speed
+    (and, for bf16, its numbers) but are chosen by the machine unless set."""
+    lines = []
+    for run in (r for r in runs if r.status == "finished"):
+        threads = OmegaConf.select(run.config, "threads", default=None)
+        lines.append(f"{run.name} ({run.model}, seed {run.seed}): precision {run.results.precision or 'not recorded'}, "
+                     + ("torch's default threads" if threads is None else f"{threads} thread{'s' * (threads != 1)}"))
+    return lines
 
 
 class ReportWhenSweepEnds(Callback):
@@ -42,10 +64,12 @@ class ReportWhenSweepEnds(Callback):
         except UserError as error:
             log.error("no report: %s", error)
             return
-        rows = read_report_csv(sweep / REPORT_CSV)  # what the report just computed, not a second pass over the runs
+        rows = read_report_csv(sweep / REPORT_CSV)  # what the report just computed, not a second pass over the scores
+        runs = collect_runs([sweep])  # their precision, threads and short-sentence BLEU, which report.csv leaves out
         lines = [""]
         if rows:
             split = rows[0]["split"]
             lines += headline_markdown([r for r in rows if r["split"] == split], split) + [""]
+            lines += run_settings(runs) + calibration_warnings(runs, split) + [""]
         lines += [f"Report: {sweep / 'report.md'}", f"BLEU by length: {sweep / 'bleu_by_length.png'}"]
         print("\n".join(lines), flush=True)

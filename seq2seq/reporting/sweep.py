@@ -169,6 +169,9 @@ def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     slope = result.get("length_sensitivity") or {}
     if slope.get("slope") is not None:
         scores.append(_score("bleu_slope", "all", "all", slope["slope"], result.get("sentences"), slope.get("slope_ci")))
+    if slope.get("relative_slope") is not None:  # runs scored before it existed have none
+        scores.append(_score("bleu_relative_slope", "all", "all", slope["relative_slope"], result.get("sentences"),
+                             slope.get("relative_slope_ci")))
     for kind, table in result.get("contrastive", {}).get("kinds", {}).items():
         scores.append(_score(f"contrastive_{kind}", "all", "all", table["overall"]["accuracy"],
                              table["overall"]["count"], table["overall"].get("ci")))
@@ -318,6 +321,23 @@ def wide_table(rows: list[dict[str, Any]], measure: str, view: str, with_all: bo
     return lines
 
 
+SLOPES = {"bleu_slope": ("slope (BLEU per word)", 1.0),  # measure: (row title, scale)
+          "bleu_relative_slope": ("relative slope (% of own BLEU per word)", 100.0)}
+
+
+def slope_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The last lines of `wide_table(rows, "bleu", "length")`: each model's slope of BLEU on source length, then
+    that slope as a share of the model's own BLEU (seq2seq-compare's relative slope), on which models of
+    different quality compare."""
+    models = list(dict.fromkeys(r["model"] for r in rows if r["measure"] == "bleu"))
+    lines = []
+    for measure, (title, scale) in SLOPES.items():
+        found = {r["model"]: r for r in rows if r["measure"] == measure}
+        if found:
+            lines.append(f"| {title} | | " + " | ".join(_cell(found.get(m), scale) for m in models) + " |")
+    return lines
+
+
 def per_seed_table(scores: list[dict[str, Any]], measure: str, view: str) -> list[str]:
     """One line per run, buckets across: each seed's score with its bootstrap interval."""
     scale, digits = shown_as(measure)
@@ -346,9 +366,7 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
     for metric, title in METRIC_TITLES.items():
         if any(r["measure"] == metric for r in rows):
             lines += [f"### {title} by source length", ""] + wide_table(rows, metric, "length")
-            if metric == "bleu":
-                slopes = [r for r in rows if r["measure"] == "bleu_slope"]
-                lines += ["| slope (BLEU per word) | | " + " | ".join(_cell(r) for r in slopes) + " |"] if slopes else []
+            lines += slope_lines(rows) if metric == "bleu" else []
             lines.append("")
     lines += against_published(rows)
     kinds = list(dict.fromkeys(r["measure"] for r in rows if r["measure"].startswith("contrastive_")))

@@ -236,6 +236,8 @@ class Trainer:
         """Train until a limit is reached, validating, logging and saving through `hooks` after every epoch."""
         settings, self.hooks = self.settings, hooks
         self.model.train()
+        log.info("training on %s in %s with %d thread(s)", self.device,
+                 "bf16 autocast (fp32 weights)" if self.precision == "bf16" else self.precision, torch.get_num_threads())
         started = time.perf_counter() - self.elapsed
         deadline = started + settings.max_minutes * 60 if settings.max_minutes else None
         while not self.limit_reached():
