@@ -120,9 +120,10 @@ FIXED = [
     "(a cell the grammar cannot fill has 0)", "(chance 50)",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
     "each has at least 80 BLEU on 0–9 words and at least 90% on both contrasts at distance 0–4",
-    "the Transformer loses a few points at distance 20–29",
-    "probe sentences of up to 30 or up to 50 German words", "BLEU with its 95% bootstrap interval",
-    "project's 2-core CPU; greedy decoding", "-30 and -50", "The shape of the paper's Figure 2.", "whether it saw sentences of up to 30 or of up to 50 words",
+    # how the probe's results were made and read: bucket names, the protocol, the figure
+    "project's 2-core CPU; greedy decoding", "the Transformer loses a few points at distance 20–29",
+    "probe sentences of up to 30 or up to 50 German words", "BLEU with its 95% bootstrap interval", "-30 and -50",
+    "The shape of the paper's Figure 2.", "whether it saw sentences of up to 30 or of up to 50 words",
     # Multi30k and wmt_ted recipes (conf/train/multi30k.yaml, wmt_ted.yaml, experiment/context_loss_*.yaml)
     "trains for 60 minutes of wall time on one core", "2,048-token batches, peak learning rate 2e-3, 3e-3 for the RNN presets",
     "trains up to 40 epochs", "8,192-token batches for the attention RNN", "this project's 2-core CPU, decoded with beam 5",
