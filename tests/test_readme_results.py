@@ -1,21 +1,28 @@
-"""The README's result tables are quoted from committed reports, never typed: each table follows a marker
+"""The README's results are quoted from committed files, never typed. Each result table follows a marker
 
     <!-- table: experiments/NAME/report.csv split=test measure=bleu view=length -->
 
-and must equal the table `seq2seq-report` prints from that report.csv (`wide_table`), number for number.
+and must equal the table `seq2seq-report` prints from that report.csv (`wide_table`), number for number;
+every number of the prose is a quote read from its file or a fixed phrase (tests/readme_numbers.py).
+tests/test_recorded_reports.py ties the reports themselves to the runs and the runs to their hypotheses.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from readme_numbers import FIXED, QUOTES
+from seq2seq.reporting.quoted_numbers import PROSE_NUMBER, Value, check_numbers, prose_mask, quote
 from seq2seq.reporting.quoted_tables import MARKER, quoted_tables, requote
 from seq2seq.reporting.sweep import read_report_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-README_TABLES = quoted_tables((ROOT / "README.md").read_text(encoding="utf-8"))
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_TABLES = quoted_tables(README)
+REGISTRY = "tests/readme_numbers.py"
 
 
 @pytest.mark.parametrize("table", README_TABLES, ids=[f"{t.path}:{t.selection}" for t in README_TABLES])
@@ -31,6 +38,32 @@ def test_every_result_table_of_the_readme_is_quoted_from_a_report():
         results = any(word in line for word in ("`rnn`", "tok/s", "sentences/s"))
         if line.startswith("|") and results and (number == 0 or not markdown[number - 1].startswith("|")):
             assert MARKER.fullmatch(markdown[number - 1].strip()), f"README line {number + 1}: a result table without a marker"
+
+
+def test_every_number_of_the_readme_prose_is_quoted_from_a_recorded_file_or_a_fixed_phrase():
+    problems = check_numbers(README, QUOTES, FIXED, ROOT, "README.md", REGISTRY)
+    assert not problems, "\n".join(problems)
+
+
+def test_any_number_of_the_readme_prose_edited_by_one_digit_fails_on_its_line():
+    """The check is real for every number, not just a sample: each is edited in turn (its last digit)."""
+    read_once = [quote(q.template, *(Value(v.source, lambda _, text=v.compute(ROOT): text) for v in q.values))
+                 for q in QUOTES]
+    numbers = list(PROSE_NUMBER.finditer(prose_mask(README)))
+    assert len(numbers) > 100
+    for number in numbers:
+        end, line = number.end(), README.count("\n", 0, number.start()) + 1
+        edited = README[:end - 1] + str((int(README[end - 1]) + 1) % 10) + README[end:]
+        problems = check_numbers(edited, read_once, FIXED, ROOT, "README.md", REGISTRY)
+        assert any(re.match(rf"README\.md line {line}\b", problem) for problem in problems), (number.group(), line)
+
+
+def test_a_typed_result_table_or_sentence_fails():
+    table = "\n| model | BLEU |\n|---|--:|\n| `rnn` | 25.86 |\n"
+    sentence = "\nOn Multi30k the plain RNN reaches 26.1 BLEU.\n"
+    for typed in (table, sentence):
+        problems = check_numbers(README + typed, QUOTES, FIXED, ROOT, "README.md", REGISTRY)
+        assert len(problems) == 1 and "is neither quoted from a recorded file nor a fixed number" in problems[0], problems
 
 
 def test_a_results_table_is_quoted_as_the_benchmark_wrote_it(tmp_path):
