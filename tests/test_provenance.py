@@ -1,13 +1,19 @@
-"""Scores name what produced them: the checkpoint's weights and the decoding (results.json)."""
+"""Scores name what produced them: the checkpoint's weights and the decoding (results.json), and the code (meta.json)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from seq2seq.provenance import data_split, decoding_label, decoding_record, result_key, splits_to_score
 from seq2seq.reporting.sweep import write_report
+from seq2seq.run_dir import source_sha256
 
 REPO = Path(__file__).resolve().parents[1]
 GREEDY = decoding_record({"beam_size": 1, "length_penalty": 0.6, "max_length_ratio": 1.5, "max_length_offset": 10,
@@ -47,6 +53,26 @@ def test_only_splits_scored_by_other_weights_or_another_decoding_are_scored_agai
     assert splits_to_score(scored, ["test"], best, beam5) == {"test": ("test", beam5)}
     # an entry written before scores named their checkpoint: unknown, so scored again
     assert splits_to_score({"test": {"bleu": 1.0}}, ["test"], best, GREEDY) == {"test": ("test", GREEDY)}
+
+
+def test_a_copy_of_the_tree_without_git_names_its_code_by_a_hash_of_the_source(tmp_path):
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "seq2seq", copy / "seq2seq", ignore=shutil.ignore_patterns("__pycache__"))
+    script = "import json, seq2seq; from seq2seq.run_dir import run_metadata; print(json.dumps([seq2seq.__file__, run_metadata()]))"
+
+    def metadata() -> tuple[str, dict]:
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout)
+
+    imported, meta = metadata()
+    assert Path(imported).is_relative_to(copy)
+    assert meta["git"]["commit"] is None  # no .git above the copy
+    assert meta["source_sha256"] == source_sha256(REPO / "seq2seq") == source_sha256(copy / "seq2seq")
+    (copy / "seq2seq" / "decoding.py").write_text((REPO / "seq2seq" / "decoding.py").read_text() + "# edited\n")
+    assert metadata()[1]["source_sha256"] != source_sha256(REPO / "seq2seq")
 
 
 @pytest.mark.parametrize("experiment", ["context_loss", "context_loss_multi30k"])
