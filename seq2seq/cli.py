@@ -127,10 +127,16 @@ def train(config: DictConfig) -> float | None:
 
 
 def evaluate(argv: list[str] | None = None) -> None:
-    """seq2seq-eval RUN_DIR|CHECKPOINT [split=NAME[,NAME]] [beam=K] [key=value ...]"""
+    """seq2seq-eval RUN_DIR|CHECKPOINT [split=NAME[,NAME]] [beam=K] [key=value ...]
+
+    A decoding other than the run's own (beam=K, eval.length_penalty=...) is written beside the run's
+    results under its own name (`test.beam5` in results.json, hypotheses/test.beam5.txt), never over them.
+    """
     parser = argparse.ArgumentParser(
         prog="seq2seq-eval",
-        description="Re-evaluate a trained run on any split without retraining; results go into the run directory.",
+        description="Re-evaluate a trained run on any split without retraining; results go into the run directory. "
+                    "A decoding other than the run's own (e.g. beam=5) is recorded beside its results as SPLIT.beam5, "
+                    "with hypotheses/SPLIT.beam5.txt, leaving the original scores and hypotheses as they were.",
     )
     parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
     parser.add_argument("overrides", nargs="*", help="split=NAME[,NAME...], beam=K and config overrides such as data.root=DIR")
@@ -190,27 +196,30 @@ def translate(argv: list[str] | None = None) -> None:
 
 
 def compare(argv: list[str] | None = None) -> None:
-    """seq2seq-compare RUN_A RUN_B [RUN_C ...] [--split NAME] [--test bs|ar] [--out DIR] [--html]"""
+    """seq2seq-compare RUN_A RUN_B [RUN_C ...] [--split NAME] [--test bs|ar] [--out DIR] [--html] [--mixed-decodings]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-compare",
         description="Compare runs' BLEU and chrF per source-length bucket with bootstrap intervals, paired "
                     "significance against the first run, and each run's length-sensitivity slope.",
     )
     parser.add_argument("runs", nargs="*", type=Path, help="run directories; the first is the baseline")
-    parser.add_argument("--split", help="split to compare (default: the baseline's first test split)")
+    parser.add_argument("--split", help="split to compare (default: the baseline's first test split); a re-decoding "
+                                        "such as test.beam5 compares those outputs")
     parser.add_argument("--test", choices=["bs", "ar"], default="bs",
                         help="paired bootstrap (bs) or approximate randomization (ar); default bs")
     parser.add_argument("--out", type=Path, default=Path("."), help="directory for comparison.csv and comparison.md")
     parser.add_argument("--html", action="store_true",
                         help="also write comparison.html: one self-contained page with the table, example sentences per "
                              "length bucket and attention maps of the longest ones")
+    parser.add_argument("--mixed-decodings", action="store_true",
+                        help="compare runs even where they decoded the split differently (e.g. greedy and beam 5)")
     args = parser.parse_args(argv)
     from seq2seq.reporting.compare import compare_runs, comparison_tables
 
     with user_errors_end("seq2seq-compare"):
         if len(args.runs) < 2:
             raise UserError(f"give at least two run directories to compare, got {len(args.runs)}")
-        comparison = compare_runs(args.runs, args.split, args.test)
+        comparison = compare_runs(args.runs, args.split, args.test, mixed_decodings=args.mixed_decodings)
         markdown, csv_text = comparison_tables(comparison)
         write_text(args.out / "comparison.md", markdown)
         write_text(args.out / "comparison.csv", csv_text)
@@ -222,7 +231,7 @@ def compare(argv: list[str] | None = None) -> None:
 
 
 def report(argv: list[str] | None = None) -> None:
-    """seq2seq-report PATH [PATH ...] [--split NAME ...] [--out DIR] [--html]"""
+    """seq2seq-report PATH [PATH ...] [--split NAME ...] [--out DIR] [--html] [--mixed-decodings]"""
     parser = argparse.ArgumentParser(
         prog="seq2seq-report",
         description="Summarise a sweep: per model, mean ± std over seeds of BLEU and chrF overall and per source-length "
@@ -237,12 +246,15 @@ def report(argv: list[str] | None = None) -> None:
     parser.add_argument("--html", action="store_true",
                         help="also write report.html: one self-contained page with the tables and figures, paired tests "
                              "and example sentences per length bucket, attention maps of the longest ones, and the runs")
+    parser.add_argument("--mixed-decodings", action="store_true",
+                        help="report runs side by side even where they decoded a split differently (e.g. greedy and "
+                             "beam 5); each run's model is then labelled with its decoding")
     args = parser.parse_args(argv)
     from seq2seq.reporting.sweep import write_report
 
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
     with user_errors_end("seq2seq-report"):
-        print(write_report(args.paths, args.split, out, html=args.html), end="")
+        print(write_report(args.paths, args.split, out, html=args.html, mixed_decodings=args.mixed_decodings), end="")
 
 
 def reproduce(argv: list[str] | None = None) -> None:

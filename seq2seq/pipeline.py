@@ -4,6 +4,8 @@
 needs before the first expensive step, so a wrong split name or path fails in seconds, not after
 training; results are written when training ends and again after each split, so an evaluation
 that fails or is killed loses nothing (`train.resume=true` or `seq2seq-eval RUN` finishes it).
+Each split's scores name the checkpoint and decoding that made them (see `seq2seq.provenance`), so a
+resumed run re-scores what its new best checkpoint translates differently, and nothing else.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
 from seq2seq.files import append_jsonl, remove_partial_writes, write_json, write_text
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
+from seq2seq.provenance import DECODING_KEYS, decoding_record, is_current, result_key, splits_to_score
 from seq2seq.reporting.plots import plot_attention
 from seq2seq.run_dir import Results, RunDir, locate_run, run_metadata
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, source_length
 from seq2seq.scoring.split import corpus_scores, format_results_table, score_split
-from seq2seq.training.checkpoint import load_checkpoint, save_checkpoint
+from seq2seq.training.checkpoint import checkpoint_identity, load_checkpoint, save_checkpoint
 from seq2seq.training.distributed import Distributed, gather_checksums, setup, teardown
 from seq2seq.training.precision import resolve_device, resolve_precision
 from seq2seq.training.tensorboard import TrainingCurves
@@ -122,7 +125,9 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         teardown(distributed)
         return None
 
-    model.load_state_dict(load_checkpoint(run.best_checkpoint)["model"])
+    best = load_checkpoint(run.best_checkpoint)
+    model.load_state_dict(best["model"])
+    produced_by = {"path": run.checkpoint_reference(run.best_checkpoint), **checkpoint_identity(best)}
     previous = run.read_results() if resuming else None
     results = Results(
         model=config.model.name, encoder=type(model.encoder).__name__, decoder=type(model.decoder).__name__,
@@ -132,9 +137,10 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         precision=precision, splits=previous.splits if previous else {},
         distributed={"world_size": distributed.world_size, "replica_checksums": checksums} if distributed.enabled else None,
     )
-    todo = {name: text for name, text in tests.items() if name not in results.splits}
-    evaluate_into(results, run, None, todo, lambda name, text: score_split_of_run(
-        model, tokenizer, corpus, name, text, config, run, precision))
+    todo = splits_to_score(results.splits, list(tests), produced_by, decoding_record(config.eval))
+    texts = {key: tests[split] if split in tests else corpus.load(split) for key, (split, _) in todo.items()}
+    evaluate_into(results, run, None, texts, lambda key, text: score_split_of_run(
+        model, tokenizer, corpus, key, text, config, run, precision, todo[key][1], produced_by))
     teardown(distributed)
     return results
 
@@ -209,14 +215,18 @@ def training_hooks(run: RunDir, config: DictConfig, validate: Callable[[], dict[
 # ---- evaluate ------------------------------------------------------------------------------------
 
 def score_split_of_run(
-    model: EncoderDecoder, tokenizer: Tokenizer, corpus: Any, name: str, text: ParallelText,
-    config: DictConfig, run: RunDir, precision: str,
+    model: EncoderDecoder, tokenizer: Tokenizer, corpus: Any, key: str, text: ParallelText,
+    config: DictConfig, run: RunDir, precision: str, decoding: dict[str, Any], produced_by: dict[str, Any],
 ) -> dict[str, Any]:
-    """Decode one split, write its hypotheses, and score it overall and by source length."""
-    search = SearchSettings.from_config(config.eval)
-    hypotheses = translate(model, tokenizer, text.src, search, precision=precision, name=name, progress=True)
+    """Decode one split with `decoding`, write its hypotheses, and score it overall and by source length.
+
+    `key` names the entry in results.json and the hypotheses file; the entry records the split, the
+    decoding and `produced_by` (the checkpoint) beside the scores.
+    """
+    search = SearchSettings(**{name: decoding[name] for name in DECODING_KEYS}, batch_tokens=config.eval.batch_tokens)
+    hypotheses = translate(model, tokenizer, text.src, search, precision=precision, name=key, progress=True)
     output = tokenizer.decode_tgt([h.tokens for h in hypotheses])
-    write_text(run.hypotheses(name), "".join(line + "\n" for line in output))
+    write_text(run.hypotheses(key), "".join(line + "\n" for line in output))
     buckets = BucketSettings.from_config(config.eval.buckets)
     bootstrap = BootstrapSettings.from_config(config.eval.bootstrap)
     subwords = [len(ids) for ids in tokenizer.encode_src(text.src)] if buckets.unit == "subwords" else None
@@ -227,8 +237,9 @@ def score_split_of_run(
     if text.meta is not None and hasattr(corpus, "targeted_metrics"):  # scored under the model, not decoded
         result.update(corpus.targeted_metrics(model, tokenizer, text, precision, bootstrap))
     result["pairs"] = {"on_disk": text.pairs_on_disk, "scored": len(output)}  # a test set never shrinks unseen
+    result.update({"split": text.name, "decoding": dict(decoding), "checkpoint": dict(produced_by)})
     extra = corpus.format_metrics(result) if hasattr(corpus, "format_metrics") else []
-    print("\n".join([format_results_table(name, result), *extra]), flush=True)
+    print("\n".join([format_results_table(key, result), *extra]), flush=True)
     return result
 
 
@@ -268,7 +279,8 @@ def evaluation_failures(results: Results, path: Path) -> str | None:
 
 @dataclass
 class TrainedRun:
-    """A finished run re-opened: its config (with overrides), model weights, tokenizer and device."""
+    """A finished run re-opened: its config (with overrides), model weights, tokenizer and device; `produced_by`
+    is the checkpoint as results.json records it beside scores."""
 
     run: RunDir
     checkpoint: Path
@@ -276,6 +288,7 @@ class TrainedRun:
     model: EncoderDecoder
     tokenizer: Tokenizer
     precision: str
+    produced_by: dict[str, Any]
 
 
 def open_run(path: Path, overrides: list[str]) -> TrainedRun:
@@ -288,29 +301,35 @@ def open_run(path: Path, overrides: list[str]) -> TrainedRun:
     model.load_state_dict(checkpoint["model"])
     device = resolve_device(config.device)
     precision = build_from_config("precision", resolve_precision, config.precision, device)
-    return TrainedRun(run, checkpoint_path, config, model.to(device).eval(), tokenizer, precision)
+    produced_by = {"path": run.checkpoint_reference(checkpoint_path), **checkpoint_identity(checkpoint)}
+    return TrainedRun(run, checkpoint_path, config, model.to(device).eval(), tokenizer, precision, produced_by)
 
 
 def evaluate_run(path: Path, overrides: list[str], splits_given: bool = False) -> Results:
     """Score a trained run and update its results file, split by split.
 
     Without `splits_given` (no `split=`), a run whose evaluation is unfinished (pending or failed
-    splits, e.g. after a kill or an error) gets just those splits; a finished one is scored again on
-    all its test splits. With `splits_given`, `eval.splits` names the splits to score.
+    splits, e.g. after a kill or an error, or splits scored by other weights) gets just those splits;
+    a finished one is scored again on all its test splits. With `splits_given`, `eval.splits` names
+    the splits to score. A decoding other than the run's own (config.yaml's, e.g. `beam=5`) goes
+    beside the run's own results under its own key (`test.beam5`; see `seq2seq.provenance`).
     """
     trained = open_run(path, overrides)
     run, config = trained.run, trained.config
     corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
     results = run.read_results(trained.checkpoint) or Results(model=config.model.name, data=config.data.name)
-    names = test_split_names(config)
-    unfinished = [n for n in names if n not in results.splits or n in results.failed_splits]
+    decoding, own = decoding_record(config.eval), decoding_record(load_run_config(run.config, []).eval)
+    keys = {result_key(name, decoding, own): name for name in test_split_names(config)}
+    unfinished = [key for key in keys if key not in results.splits or key in results.failed_splits
+                  or not is_current(results.splits[key], trained.produced_by, decoding)]
     if not splits_given and unfinished:
-        log.info("finishing the evaluation of %s: %s", run.path, ", ".join(unfinished))
-        names = unfinished
-    texts = {name: corpus.load(name) for name in names}
+        log.info("scoring what %s lacks, or scored with other weights or another decoding: %s", run.path, ", ".join(unfinished))
+        keys = {key: keys[key] for key in unfinished}
+    texts = {key: corpus.load(name) for key, name in keys.items()}
     results.checkpoint = run.checkpoint_reference(trained.checkpoint)
-    return evaluate_into(results, run, trained.checkpoint, texts, lambda split, text: score_split_of_run(
-        trained.model, trained.tokenizer, corpus, split, text, config, run, trained.precision))
+    return evaluate_into(results, run, trained.checkpoint, texts, lambda key, text: score_split_of_run(
+        trained.model, trained.tokenizer, corpus, key, text, config, run, trained.precision, decoding,
+        trained.produced_by))
 
 
 # ---- translate -----------------------------------------------------------------------------------

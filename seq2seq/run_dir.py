@@ -7,6 +7,7 @@ so the layout can change in one place. No torch here (checkpoints are written by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -172,6 +173,22 @@ def locate_run(path: Path) -> tuple[RunDir, Path]:
     return run, run.best_checkpoint
 
 
+def source_sha256(package: Path | None = None) -> str:
+    """A hash of the package's source (its .py and .yaml files: sorted relative paths and their bytes): the code that ran.
+
+    A commit names the code only in a clean git checkout; a copy of the tree without .git, an
+    installed wheel or uncommitted edits still get a name, and two runs with equal hashes ran the same code.
+    """
+    package = Path(seq2seq.__file__).resolve().parent if package is None else Path(package)
+    digest = hashlib.sha256()
+    files = (path for suffix in ("*.py", "*.yaml") for path in package.rglob(suffix) if path.is_file())
+    for path in sorted(files, key=lambda path: path.relative_to(package).as_posix()):
+        content = path.read_bytes()
+        digest.update(f"{path.relative_to(package).as_posix()}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
 def git_state() -> dict[str, Any]:
     """Commit and dirtiness of the source tree the package runs from (None outside a git checkout)."""
     source = Path(seq2seq.__file__).resolve().parent.parent
@@ -189,7 +206,8 @@ def git_state() -> dict[str, Any]:
 
 
 def run_metadata() -> dict[str, Any]:
-    """Versions and machine, so a result can be traced to the code and hardware that made it."""
+    """Versions and machine, so a result can be traced to the code and hardware that made it: the git commit
+    where there is one, and always the hash of the package's source (`source_sha256`)."""
     try:
         torch_version = version("torch")
     except PackageNotFoundError:
@@ -197,6 +215,7 @@ def run_metadata() -> dict[str, Any]:
     return {
         "seq2seq_version": seq2seq.__version__,
         "git": git_state(),
+        "source_sha256": source_sha256(),
         "torch_version": torch_version,
         "python": platform.python_version(),
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},

@@ -115,10 +115,11 @@ FIXED = [
     "(issue 14;", "60,000 training pairs of 4–60 German words", "40% of 4–9 words, 30% of 10–19)",
     "3,000 updates of 1,024-token batches, constant learning rate 3·10⁻³", "the RNNs have 256-unit states",
     "d_model 128 with 2+2 layers", "The plain RNN alone gets 5,000 updates", "at 3,000 it was still learning",
-    "follows Sennrich (2017)", "chance is 50% at every length", "such as a distance of 20 in a 15-word sentence",
+    "follows Sennrich (2017)", "(a tie counts ½)", "simultaneous 95% intervals", "such as a distance of 20 in a 15-word sentence",
     "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 50 pairs in every cell",
     "(a cell the grammar cannot fill has 0)", "(chance 50)",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
+    "(80 BLEU on 0–9 words, below)",
     "each has at least 80 BLEU on 0–9 words and at least 90% on both contrasts at distance 0–4",
     # how the probe's results were made and read: bucket names, the protocol, the figure
     "project's 2-core CPU; greedy decoding", "the Transformer loses a few points at distance 20–29",

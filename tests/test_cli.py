@@ -245,17 +245,55 @@ def test_the_same_seed_repeats_a_run_exactly(trained, tmp_path):
     assert (second["bleu"], second["chrf"]) == (first["bleu"], first["chrf"])
 
 
-def test_eval_with_beam_search_rescores_and_rejects_beam_zero(trained, tmp_path):
+def test_eval_with_beam_search_writes_beside_the_greedy_results_and_rejects_beam_zero(trained, tmp_path):
+    """Issue 28: `seq2seq-eval RUN beam=3` keeps the run's greedy scores and hypotheses and records the beam."""
     run_dir = tmp_path / "run"
     shutil.copytree(trained["run_dir"], run_dir)
+    before = json.loads((run_dir / "results.json").read_text())
+    greedy_hypotheses = (run_dir / "hypotheses" / "test.txt").read_text()
     result = run("seq2seq-eval", str(run_dir), "beam=3", cache=trained["cache"])
     assert result.returncode == 0, result.stderr
-    hypotheses = (run_dir / "hypotheses" / "test.txt").read_text().splitlines()
+    after = json.loads((run_dir / "results.json").read_text())
+    assert after["splits"]["test"] == before["splits"]["test"]
+    assert (run_dir / "hypotheses" / "test.txt").read_text() == greedy_hypotheses
+    assert before["splits"]["test"]["decoding"]["search"] == "greedy"
+
+    beam = after["splits"]["test.beam3"]
+    assert beam["split"] == "test" and beam["decoding"]["search"] == "beam" and beam["decoding"]["beam_size"] == 3
+    assert beam["checkpoint"] == before["splits"]["test"]["checkpoint"]
+    hypotheses = (run_dir / "hypotheses" / "test.beam3.txt").read_text().splitlines()
     references = trained["files"]["test"][1].read_text().splitlines()
-    test = json.loads((run_dir / "results.json").read_text())["splits"]["test"]
-    assert test["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+    assert beam["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+
+    report = run("seq2seq-report", str(run_dir), "--out", str(tmp_path / "report"), cache=trained["cache"])
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert "## Split `test`\n\nDecoding: greedy, every run." in report.stdout
+    assert "## Split `test.beam3`\n\nDecoding: beam 3, length penalty 0.6, every run." in report.stdout
     assert_user_error(run("seq2seq-eval", str(run_dir), "beam=0", cache=trained["cache"]),
                       "seq2seq-eval", "eval.beam_size=0")
+
+
+def test_runs_decoded_differently_are_compared_only_when_asked(trained, tmp_path):
+    """A run whose own decoding is beam 3 is not set beside a greedy one without --mixed-decodings."""
+    greedy, beam = tmp_path / "greedy", tmp_path / "beam"
+    for run_dir in (greedy, beam):
+        shutil.copytree(trained["run_dir"], run_dir)
+    config = (beam / "config.yaml").read_text()
+    (beam / "config.yaml").write_text(config.replace("beam_size: 1", "beam_size: 3"))
+    assert run("seq2seq-eval", str(beam), cache=trained["cache"]).returncode == 0
+    assert json.loads((beam / "results.json").read_text())["splits"]["test"]["decoding"]["beam_size"] == 3
+
+    shown = {  # asked to mix, each column says its decoding: compare's columns are runs, the report's models
+        "seq2seq-compare": "Decoding: greedy: greedy; beam: beam 3, length penalty 0.6.",
+        "seq2seq-report": "| `rnn_attention [greedy]` | `rnn_attention [beam 3, length penalty 0.6]` |",
+    }
+    for program, line in shown.items():
+        args = [str(greedy), str(beam), "--out", str(tmp_path / program)]
+        assert_user_error(run(program, *args, cache=trained["cache"]), program, "'test'", "greedy: greedy",
+                          "beam: beam 3, length penalty 0.6", "--mixed-decodings")
+        mixed = run(program, *args, "--mixed-decodings", cache=trained["cache"])
+        assert mixed.returncode == 0, mixed.stderr[-2000:]
+        assert line in mixed.stdout
 
 
 def test_compare_writes_csv_and_markdown_and_marks_only_real_differences(trained, tmp_path):

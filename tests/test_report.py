@@ -403,3 +403,37 @@ def test_the_sweep_end_names_each_runs_precision_and_threads_and_the_relative_sl
                               "| -2.00 [-3.00, -1.00] |")
     relative = by_key(read_report_csv(sweep / "report.csv"), "bleu_relative_slope")
     assert relative[("rnn", "all")]["mean"] == -0.02  # in report.csv too, beside the absolute slope
+
+
+def test_runs_decoded_differently_are_refused_unless_asked_then_never_averaged(tmp_path):
+    """Issue 28: a beam-5 seed must not be averaged with, or set beside, greedy ones without a word; runs whose
+    results.json predates recorded decodings (`unknown`) are not refused, as nothing says they differ."""
+    sweep = make_sweep(tmp_path)
+    limits = {"max_length_ratio": 1.5, "max_length_offset": 10, "max_output_length": 1024, "max_source_length": None,
+              "long_sources": "truncate"}
+    decodings = {"0_rnn": {"search": "greedy", "beam_size": 1, "length_penalty": 0.6, **limits},
+                 "2_rnn": {"search": "beam", "beam_size": 5, "length_penalty": 0.6, **limits}}
+    for job, decoding in decodings.items():
+        path = sweep / job / "results.json"
+        results = json.loads(path.read_text())
+        results["splits"]["test"]["decoding"] = decoding
+        path.write_text(json.dumps(results))
+    with pytest.raises(UserError, match=r"^the runs decoded split 'test' differently \(0_rnn: greedy; 1_rnn_attention: "
+                                        r"unknown; 2_rnn: beam 5, length penalty 0.6; 3_rnn_attention: unknown\); .* "
+                                        r"pass --mixed-decodings"):
+        write_report([sweep], None, tmp_path / "refused")
+    assert not (tmp_path / "refused" / "report.md").exists()
+
+    markdown = write_report([sweep], None, tmp_path / "mixed", mixed_decodings=True)
+    bleu = by_key(read_report_csv(tmp_path / "mixed" / "report.csv"), "bleu")
+    assert bleu[("rnn [greedy]", "all")]["mean"] == 10.0 and bleu[("rnn [greedy]", "all")]["seeds"] == 1
+    assert bleu[("rnn [beam 5, length penalty 0.6]", "all")]["mean"] == 12.0
+    assert bleu[("rnn_attention [unknown]", "all")]["seeds"] == 2
+    assert ("Decoding: rnn [greedy]: greedy; rnn_attention [unknown]: unknown; "
+            "rnn [beam 5, length penalty 0.6]: beam 5, length penalty 0.6.") in markdown
+
+    (sweep / "2_rnn" / "results.json").write_text((sweep / "2_rnn" / "results.json").read_text().replace(
+        '"search": "beam", "beam_size": 5', '"search": "greedy", "beam_size": 1'))
+    markdown = write_report([sweep], None, tmp_path / "same")
+    assert "Decoding: rnn: greedy; rnn_attention: unknown." in markdown
+    assert by_key(aggregate(collect_runs([sweep]), "test"), "bleu")[("rnn", "all")]["seeds"] == 2

@@ -1,13 +1,17 @@
-"""A run killed at any moment resumes from its last checkpoint and ends exactly where an uninterrupted run ends."""
+"""A run killed at any moment resumes from its last checkpoint and ends exactly where an uninterrupted run ends;
+a run resumed to train on scores what its new best checkpoint translates."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
+
+import torch
 
 from test_cli import BIN, REPO, SMALL_MODEL, files_overrides, run, write_corpus
 
@@ -46,3 +50,34 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert sorted(valid_records(killed)) == [1, 2, 3]
     final = [json.loads((d / "results.json").read_text())["splits"]["test"] for d in (killed, straight)]
     assert final[0]["bleu"] == final[1]["bleu"] and final[0]["chrf"] == final[1]["chrf"]
+
+
+def test_resuming_with_a_bigger_budget_rescores_what_the_new_best_checkpoint_translates(tmp_path):
+    """Issue 28: a run trained on by `train.resume=true train.max_epochs=N` must not keep the test scores and
+    hypotheses of its earlier best checkpoint; they must be what `seq2seq-eval` gives for the new one."""
+    files = write_corpus(tmp_path / "data")
+    cache = tmp_path / "cache"
+    args = [*files_overrides(files), *SMALL_MODEL, "train.patience=10"]
+    run_dir = tmp_path / "run"
+    first = run("seq2seq-train", *args, "train.max_epochs=1", f"hydra.run.dir={run_dir}", cache=cache)
+    assert first.returncode == 0, first.stderr[-2000:]
+    one_epoch = (run_dir / "hypotheses" / "test.txt").read_text()
+
+    resumed = run("seq2seq-train", *args, "train.max_epochs=4", "train.resume=true", f"hydra.run.dir={run_dir}", cache=cache)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    best = torch.load(run_dir / "checkpoints" / "best.pt", map_location="cpu", weights_only=False)
+    assert best["epoch"] > 1, "precondition: training on found a better checkpoint than the first epoch's"
+
+    fresh = tmp_path / "fresh"  # the new best checkpoint scored from scratch
+    shutil.copytree(run_dir, fresh)
+    rescored = run("seq2seq-eval", str(fresh), cache=cache)
+    assert rescored.returncode == 0, rescored.stderr[-2000:]
+    expected = (fresh / "hypotheses" / "test.txt").read_text()
+    assert expected != one_epoch, "precondition: the new checkpoint translates differently"
+
+    assert (run_dir / "hypotheses" / "test.txt").read_text() == expected
+    results, fresh_results = (json.loads((d / "results.json").read_text()) for d in (run_dir, fresh))
+    assert results["training"]["epochs"] == 4
+    assert results["splits"]["test"] == fresh_results["splits"]["test"]
+    produced_by = results["splits"]["test"]["checkpoint"]
+    assert (produced_by["path"], produced_by["epoch"], produced_by["step"]) == ("checkpoints/best.pt", best["epoch"], best["step"])

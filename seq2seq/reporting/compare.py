@@ -2,6 +2,7 @@
 
 Every run is scored on the baseline's buckets and bootstrap settings, so rows are comparable, and
 each difference from the baseline gets a paired test (see `scoring.significance.paired_scores`).
+Runs that decoded the split differently are refused unless asked for (see `reporting.decodings`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from omegaconf import OmegaConf
 from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
+from seq2seq.provenance import data_split
+from seq2seq.reporting.decodings import decoding_summary, one_decoding
 from seq2seq.reporting.plots import SOURCE_BLIND
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings
@@ -31,9 +34,10 @@ def read_hypotheses(path: Path) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def load_for_comparison(paths: list[Path], split: str | None,
-                        names: list[str] | None = None) -> tuple[str, dict[str, list[str]], Any, Any]:
-    """Each run's hypotheses for one split, and the (shared) source and reference texts they translate.
+def load_for_comparison(paths: list[Path], split: str | None, names: list[str] | None = None,
+                        mixed_decodings: bool = False) -> tuple[str, dict[str, list[str]], Any, Any, dict[str, Any]]:
+    """Each run's hypotheses for one split (a results.json key: `test`, or a re-decoding such as `test.beam5`),
+    the (shared) source and reference texts they translate, the baseline's config and each run's recorded decoding.
 
     Runs are named by `names`, else by their directories' names (their paths where two names repeat).
     """
@@ -41,7 +45,7 @@ def load_for_comparison(paths: list[Path], split: str | None,
         names = [path.resolve().name for path in paths]
         if len(set(names)) < len(names):
             names = [str(path) for path in paths]
-    systems, texts, configs = {}, {}, []
+    systems, texts, configs, decodings = {}, {}, [], {}
     for name, path in zip(names, paths):
         run = RunDir(path)
         if not run.config.is_file():
@@ -52,20 +56,26 @@ def load_for_comparison(paths: list[Path], split: str | None,
         hypotheses_path = run.hypotheses(split)
         if not hypotheses_path.is_file():
             raise UserError(f"{hypotheses_path} not found; run seq2seq-eval {path} split={split} first")
+        results = run.read_results()
+        entry = results.splits.get(split) if results else None
+        decodings[name] = (entry or {}).get("decoding")
         key = OmegaConf.to_yaml(config.data.corpus)
         if key not in texts:
-            texts[key] = build_from_config("data.corpus", instantiate, config.data.corpus).load(split)
+            texts[key] = build_from_config("data.corpus", instantiate, config.data.corpus).load(data_split(split, entry))
         text, first = texts[key], next(iter(texts.values()))
         if (text.src, text.tgt) != (first.src, first.tgt):
             raise UserError(f"{path} was evaluated on different '{split}' data than {paths[0]}; compare runs on the same data")
         systems[name] = read_hypotheses(hypotheses_path)
         if len(systems[name]) != len(text):
             raise UserError(f"{hypotheses_path} has {len(systems[name])} lines but split '{split}' has {len(text)} sentences")
-    return split, systems, next(iter(texts.values())), configs[0]
+    one_decoding(split, decodings, mixed_decodings)
+    return split, systems, next(iter(texts.values())), configs[0], decodings
 
 
-def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, buckets: Any, edges: list[int]) -> str:
-    """The comparison as Markdown tables: scores per (run, bucket), then each run's length sensitivity."""
+def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, buckets: Any, edges: list[int],
+                        decodings: dict[str, Any]) -> str:
+    """The comparison as Markdown tables: each run's decoding, scores per (run, bucket), then each run's length
+    sensitivity."""
     level = f"{settings.level:.0%}"
     star = f"p < {comparison['alpha']:g}"
 
@@ -79,6 +89,7 @@ def comparison_markdown(split: str, comparison: dict[str, Any], settings: Any, b
 
     lines = [
         f"# Comparison on split `{split}`", "",
+        *decoding_summary({name: [decoding] for name, decoding in decodings.items()}),
         f"Buckets by source {buckets.unit} ({buckets.mode}; edges {', '.join(map(str, edges))}, last open). "
         f"{level} percentile bootstrap intervals ({settings.resamples} resamples, seed {settings.seed}). "
         f"p: paired {'bootstrap' if comparison['test'] == 'bs' else 'approximate randomization'} test against the "
@@ -175,12 +186,14 @@ class Comparison:
     buckets: BucketSettings
     edges: list[int]
     members: list[np.ndarray]          # sentence indices of each length bucket, in the table's bucket order
+    decodings: dict[str, Any]          # run name -> the decoding results.json records for the split (None: unknown)
 
 
-def compare_runs(paths: list[Path], split: str | None, test: str, names: list[str] | None = None) -> Comparison:
+def compare_runs(paths: list[Path], split: str | None, test: str, names: list[str] | None = None,
+                 mixed_decodings: bool = False) -> Comparison:
     """Score runs (the first is the baseline; named by `names` if given) on `split` with the baseline's buckets
-    and bootstrap settings."""
-    split, systems, text, config = load_for_comparison(paths, split, names)
+    and bootstrap settings; runs that decoded it differently only with `mixed_decodings`."""
+    split, systems, text, config, decodings = load_for_comparison(paths, split, names, mixed_decodings)
     try:  # the baseline's evaluation settings decide the buckets and intervals for every run
         settings = BootstrapSettings.from_config(config.eval.get("bootstrap"))
         buckets = BucketSettings.from_config(config.eval.get("buckets"))
@@ -192,13 +205,13 @@ def compare_runs(paths: list[Path], split: str | None, test: str, names: list[st
     lengths, edges = bucketed_lengths(text.src, list(config.eval.bucket_edges), buckets, subwords)
     table = paired_scores(systems, text.tgt, lengths, edges, settings, test, unit=buckets.unit)
     return Comparison(split, systems, dict(zip(systems, paths)), text, table, settings, buckets, edges,
-                      bucket_members(lengths, edges))
+                      bucket_members(lengths, edges), decodings)
 
 
 def comparison_tables(comparison: Comparison) -> tuple[str, str]:
     """The comparison's Markdown (with the probe's contrastive test, where measured) and CSV tables."""
     markdown = comparison_markdown(comparison.split, comparison.table, comparison.settings, comparison.buckets,
-                                   comparison.edges)
+                                   comparison.edges, comparison.decodings)
     return markdown + contrastive_markdown(comparison.split, comparison.paths), comparison_csv(comparison.table)
 
 

@@ -19,7 +19,9 @@ import numpy as np
 from seq2seq.errors import UserError
 from seq2seq.reporting import html
 from seq2seq.reporting.attention_maps import attention_maps, has_attention
+from seq2seq.provenance import decoding_label
 from seq2seq.reporting.compare import Comparison, compare_runs
+from seq2seq.reporting.decodings import decoding_summary
 from seq2seq.reporting.examples import Example, choose_examples, differing_words, sentence_bleu
 from seq2seq.reporting.plots import plot_by_bucket
 from seq2seq.run_dir import RunDir
@@ -104,7 +106,8 @@ def attention_section(comparison: Comparison, shown: list[Example], out: Path) -
 
 
 def runs_section(paths: dict[str, Path], missing: list[dict[str, str]]) -> list[str]:
-    """Where each run's numbers come from: model, seed, training, machine; its config; and runs left out."""
+    """Where each run's numbers come from: model, seed, training, decoding per split, machine; its config; and runs
+    left out."""
     rows, configs = [], []
     for name, path in paths.items():
         run = RunDir(path)
@@ -112,13 +115,15 @@ def runs_section(paths: dict[str, Path], missing: list[dict[str, str]]) -> list[
         results = run.read_results()
         training = (results.training if results else None) or {}
         machine = meta.get("machine", {})
+        decodings = "; ".join(f"{key}: {decoding_label(entry.get('decoding'))}"
+                              for key, entry in (results.splits if results else {}).items()) or "-"
         rows.append([name, str(results.model if results else "?"), str(meta.get("seed", "?")),
                      str(training.get("steps", "-")), f"{training.get('seconds', float('nan')):.0f}",
-                     str(results.precision if results else "-"),
+                     str(results.precision if results else "-"), decodings,
                      f"{machine.get('platform', '?')}, {machine.get('cpus', '?')} CPUs, torch {meta.get('torch_version', '?')}"])
         if run.config.is_file():
             configs.append(html.details(f"{name}: config.yaml", html.preformatted(run.config.read_text(encoding="utf-8"))))
-    body = [html.heading(2, "Runs"), html.table(["run", "model", "seed", "updates", "train s", "precision", "machine"],
+    body = [html.heading(2, "Runs"), html.table(["run", "model", "seed", "updates", "train s", "precision", "decoding", "machine"],
                                                 rows, numeric_from=2)] + configs
     if missing:
         body += [html.heading(3, "Runs not in the tables"),
@@ -151,7 +156,8 @@ def comparison_figures(comparison: Comparison, out: Path) -> list[str]:
 def comparison_page(comparison: Comparison, out: Path) -> str:
     """seq2seq-compare --html: the paired table by bucket with examples and maps, the figures, and the runs."""
     title = f"Comparison on split '{comparison.split}'"
-    body = [html.heading(1, title), *comparison_figures(comparison, out),
+    decodings = decoding_summary({name: [decoding] for name, decoding in comparison.decodings.items()})
+    body = [html.heading(1, title), *map(html.paragraph, decodings[:1]), *comparison_figures(comparison, out),
             html.heading(2, f"By source length ({comparison.buckets.mode} buckets)")]
     body += bucket_sections(comparison, out, comparison.split)
     return html.page(title, body + runs_section(comparison.paths, []))
@@ -165,7 +171,8 @@ def sweep_split_section(split: str, representatives: dict[str, Path], out: Path)
     body = [html.heading(3, "By length bucket: significance and examples"),
             html.paragraph(f"One run per model (its first finished run; {names}).", "note")]
     try:
-        comparison = compare_runs(list(representatives.values()), split, "bs", names=list(representatives))
+        comparison = compare_runs(list(representatives.values()), split, "bs", names=list(representatives),
+                                  mixed_decodings=True)  # the report has refused them already, or was asked to mix
     except UserError as error:
         return body + [html.paragraph(f"not available: {error}", "missing")]
     return body + bucket_sections(comparison, out, split)

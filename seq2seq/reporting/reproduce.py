@@ -3,7 +3,8 @@
 A run directory's `config.yaml` is fully resolved (data, model, training, evaluation, seed), so it
 is all a colleague needs: training again from it on the same kind of machine must give the same
 scores. `score_differences` lists every split's BLEU and chrF, old and new, and flags differences
-beyond a tolerance (0.1 BLEU by default).
+beyond a tolerance (0.1 BLEU by default). Re-decodings added later (`test.beam5`) are not part of the
+training run, so they are not compared.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Any, Callable
 from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.errors import UserError
+from seq2seq.provenance import data_split
 from seq2seq.run_dir import Results, RunDir
 
 
 def score_differences(recorded: Results, reproduced: Results, tolerance: float) -> list[dict[str, Any]]:
     """One row per (split, metric): recorded and reproduced score, difference, and whether it is within tolerance."""
     rows = []
-    for split, old in recorded.splits.items():
+    for split, old in ((key, entry) for key, entry in recorded.splits.items() if data_split(key, entry) == key):
         new = reproduced.splits.get(split)
         for metric in ("bleu", "chrf"):
             after = None if new is None else new[metric]

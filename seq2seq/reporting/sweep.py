@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
+from seq2seq.reporting.decodings import decoding_lines, label_by_decoding
 from seq2seq.reporting.plots import SOURCE_BLIND, plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
 from seq2seq.run_dir import Results, RunDir
 
@@ -357,7 +358,7 @@ def per_seed_table(scores: list[dict[str, Any]], measure: str, view: str) -> lis
 
 def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
     """One split's section: BLEU and chrF by length, the contrastive test by each view, then every seed."""
-    lines = [f"## Split `{split}`", ""]
+    lines = [f"## Split `{split}`", "", *decoding_lines(split, group_by_model(runs, split))]
     tests = [r.results.splits[split]["contrastive"] for r in runs
              if r.status == "finished" and "contrastive" in r.results.splits.get(split, {})]
     if tests and tests[0].get("length_distance_r") is not None:
@@ -554,15 +555,18 @@ def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, 
     return figures
 
 
-def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: bool = False) -> str:
+def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: bool = False,
+                 mixed_decodings: bool = False) -> str:
     """Collect the runs under `paths`; write report.md, report.csv, runs.csv and the figures into `out`
     (with `html`, also report.html).
 
     Every split is reported (`splits` chooses some); the first split's figures keep plain names, later
-    ones are prefixed with the split's name. Returns the Markdown.
+    ones are prefixed with the split's name. Runs that decoded a split differently are refused unless
+    `mixed_decodings` (see `reporting.decodings`). Returns the Markdown.
     """
     runs = collect_runs(paths)
     splits = choose_splits(runs, splits)
+    label_by_decoding(runs, splits, mixed_decodings)
     rows = [row for split in splits for row in [*aggregate(runs, split), *published_rows(runs, split)]]
     scores = [score for split in splits for score in per_run_scores(runs, split)]
     figures: dict[str, list[str]] = {}
