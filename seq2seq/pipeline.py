@@ -38,7 +38,7 @@ from seq2seq.files import append_jsonl, remove_partial_writes, write_json, write
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.provenance import DECODING_KEYS, decoding_record, is_current, result_key, splits_to_score
 from seq2seq.reporting.plots import plot_attention
-from seq2seq.run_dir import Results, RunDir, locate_run, run_metadata
+from seq2seq.run_dir import Results, RunDir, code_identity, locate_run, run_metadata
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, source_length
 from seq2seq.scoring.split import corpus_scores, format_results_table, score_split
@@ -221,7 +221,7 @@ def score_split_of_run(
     """Decode one split with `decoding`, write its hypotheses, and score it overall and by source length.
 
     `key` names the entry in results.json and the hypotheses file; the entry records the split, the
-    decoding and `produced_by` (the checkpoint) beside the scores.
+    decoding, `produced_by` (the checkpoint) and the scoring code (`code_identity`) beside the scores.
     """
     search = SearchSettings(**{name: decoding[name] for name in DECODING_KEYS}, batch_tokens=config.eval.batch_tokens)
     hypotheses = translate(model, tokenizer, text.src, search, precision=precision, name=key, progress=True)
@@ -237,7 +237,7 @@ def score_split_of_run(
     if text.meta is not None and hasattr(corpus, "targeted_metrics"):  # scored under the model, not decoded
         result.update(corpus.targeted_metrics(model, tokenizer, text, precision, bootstrap))
     result["pairs"] = {"on_disk": text.pairs_on_disk, "scored": len(output)}  # a test set never shrinks unseen
-    result.update({"split": text.name, "decoding": dict(decoding), "checkpoint": dict(produced_by)})
+    result.update({"split": text.name, "decoding": dict(decoding), "checkpoint": dict(produced_by), "code": code_identity()})
     extra = corpus.format_metrics(result) if hasattr(corpus, "format_metrics") else []
     print("\n".join([format_results_table(key, result), *extra]), flush=True)
     return result

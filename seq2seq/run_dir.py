@@ -205,6 +205,12 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": None if commit is None else bool(dirty)}
 
 
+def code_identity() -> dict[str, Any]:
+    """The code that is scoring now (git state and source hash), recorded beside each split's scores: a
+    split re-scored by `seq2seq-eval` after the code changed says so, while meta.json names the code that trained."""
+    return {"git": git_state(), "source_sha256": source_sha256()}
+
+
 def run_metadata() -> dict[str, Any]:
     """Versions and machine, so a result can be traced to the code and hardware that made it: the git commit
     where there is one, and always the hash of the package's source (`source_sha256`)."""

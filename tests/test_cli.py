@@ -261,6 +261,8 @@ def test_eval_with_beam_search_writes_beside_the_greedy_results_and_rejects_beam
     beam = after["splits"]["test.beam3"]
     assert beam["split"] == "test" and beam["decoding"]["search"] == "beam" and beam["decoding"]["beam_size"] == 3
     assert beam["checkpoint"] == before["splits"]["test"]["checkpoint"]
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert beam["code"]["source_sha256"] == meta["source_sha256"] == before["splits"]["test"]["code"]["source_sha256"]
     hypotheses = (run_dir / "hypotheses" / "test.beam3.txt").read_text().splitlines()
     references = trained["files"]["test"][1].read_text().splitlines()
     assert beam["bleu"] == pytest.approx(sacrebleu.corpus_bleu(hypotheses, [references]).score)
