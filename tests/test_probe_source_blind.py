@@ -6,6 +6,8 @@ items of equal length and tests their difference."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from seq2seq.data.probe.contrast import CONTRAST_KINDS, build_contrasts, kind_ta
 from seq2seq.data.probe.corpus import grid_cells
 from seq2seq.data.probe.distance_effect import distance_effect, matched_pairs
 from seq2seq.data.probe.source_blind import KneserNeyLM
+from seq2seq.reporting.plots import SOURCE_BLIND
+from seq2seq.reporting.sweep import read_report_csv
 from seq2seq.scoring.bootstrap import BootstrapSettings
 
 CONFIG = {"seed": 11, "splits": {"train": 6000, "test": 1200}, "stratified_splits": ["test"], "grid_per_cell": 40}
@@ -123,3 +127,23 @@ def test_distance_effect_pairs_equal_lengths_and_tests_the_difference():
     assert len(pairs) == 30 and all(lengths[a] == lengths[b] for a, b in pairs) and (60, 61) not in pairs
     one_cell = distance_effect(correct[:30], labels[:30], lengths[:30], cells, BootstrapSettings(resamples=10))
     assert one_cell == []  # a band needs two non-empty cells
+
+
+RECORDED = Path(__file__).resolve().parent.parent / "experiments" / "context_loss" / "report.csv"
+
+
+def test_the_recorded_experiments_floor_sits_at_chance_in_every_bucket_and_cell():
+    """The committed context_loss report: every source-blind accuracy holds 50%, and every paired
+    distance difference holds 0, within simultaneous 95% intervals (each recorded 95% bootstrap interval
+    widened to the Bonferroni level over all of them)."""
+    rows = [row for row in read_report_csv(RECORDED) if row["model"] == SOURCE_BLIND
+            and row["measure"].startswith("contrastive_") and (row["count"] or 0) >= MIN_BUCKET]
+    assert {row["split"] for row in rows} == {"test", "grid"} and {row["view"] for row in rows} >= {"distance", "cell", "band"}
+    widen = NormalDist().inv_cdf(1 - 0.025 / len(rows)) / NormalDist().inv_cdf(0.975)
+    missed = []
+    for row in rows:
+        null = 0.0 if row["view"] == "band" else 0.5
+        half = widen * (row["ci"][1] - row["ci"][0]) / 2
+        if abs(row["mean"] - null) > max(half, 1e-9):
+            missed.append((row["split"], row["measure"], row["bucket"], row["count"], row["mean"], row["ci"]))
+    assert not missed, missed
