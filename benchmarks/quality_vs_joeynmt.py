@@ -3,12 +3,16 @@
 For each architecture, ours (`seq2seq-train`) and JoeyNMT train at the same time, one thread each,
 for --minutes of training on the same Multi30k text with the same subword model (ours, shared),
 as models doing the same FLOPs per target token (`joeynmt_config.py`), with our recipe written in
-JoeyNMT's keys (see `side_by_side.py`). Both validate with greedy BLEU on the same validation
-sentences, equally often per update, and keep their best checkpoint; that checkpoint decodes
-test_2016_flickr with beam 5, and one sacrebleu scorer (ours) scores both outputs. Usage:
+JoeyNMT's keys (see `side_by_side.py`). JoeyNMT's batches are sized to carry our real target tokens
+per update (`real_tokens.py`: its sampler does not group by length), and its peak learning rate is
+searched: it trains at each of --joeynmt-lr-factors times ours (two trainings at a time, so every one
+shares the machine with one other), and the rate with the best validation BLEU is the one that
+decodes the test set. Both validate with greedy BLEU on the same validation sentences and keep their
+best checkpoint; that checkpoint decodes test_2016_flickr with beam 5, and one sacrebleu scorer
+(ours) scores both outputs. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
-    python benchmarks/quality_vs_joeynmt.py [--minutes 30] [--presets rnn_attention transformer]
+    python benchmarks/quality_vs_joeynmt.py [--minutes 20] [--presets rnn_attention transformer]
     python benchmarks/quality_vs_joeynmt.py --report-only   # the last run's table again, from its work directory
 """
 
@@ -19,10 +23,11 @@ import json
 import os
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import real_tokens
 from harness import DEFAULT_DATA_ROOT, DEFAULT_JOEYNMT_PYTHON, MODEL_SIZES, joeynmt_python, write_table
 from joeynmt_config import DECODER_HIDDEN
 from machine import describe
@@ -30,7 +35,9 @@ from omegaconf import DictConfig
 from side_by_side import (
     BEAM,
     TEST_SPLIT,
+    JoeyNMTSettings,
     SharedData,
+    Training,
     check_same_subwords,
     decode_joeynmt,
     fresh_directory,
@@ -40,6 +47,8 @@ from side_by_side import (
     prepare_data,
     recipe,
     train_side_by_side,
+    training_examples,
+    updates_per_epoch,
     write_joeynmt_configs,
 )
 from training_logs import ValidationPoint, first_reaching, joeynmt_parameters, ours_curve
@@ -51,12 +60,17 @@ CAVEATS = (
     "What still differs. JoeyNMT's recurrent decoder has input feeding and an attentional vector of its width before "
     f"the softmax where ours has a 256-wide deep output, so its decoder is {DECODER_HIDDEN} wide where ours is 512: "
     "the width at which both do the same FLOPs per target token (benchmarks/joeynmt_config.py). JoeyNMT fills "
-    "each batch in random order up to the same number of padded tokens, where ours groups sentences of similar "
-    "length, so its batches hold fewer real tokens. Each toolkit initialises weights its own way. Both train in "
+    "each batch in random order where ours groups sentences of similar length: its budget of padded tokens is "
+    "raised until its updates carry our real target tokens, so its batches are more padding and each update "
+    "costs it more arithmetic than ours. JoeyNMT's scheduler sets the rate after each optimizer step, so its first "
+    "update runs at the peak learning rate where ours warms up from the first. JoeyNMT validates several times per "
+    "our epoch's number of updates (the budget line says how often), ours once an epoch; validation time counts as "
+    "training time for both, start-up does not. JoeyNMT's learning rate was searched on validation, ours was "
+    "not searched here (it is our Multi30k recipe's). Each toolkit initialises weights its own way. Both train in "
     "fp32 unless the precision column says otherwise (`--precision bf16` is ours alone: JoeyNMT has no bf16 on "
-    "CPUs). Ours decodes with length penalty 0.6 (our default), JoeyNMT with its default (none). JoeyNMT is stopped at its first "
-    "validation past the budget, so it trains up to one validation interval longer than ours; its minutes are "
-    "those of the checkpoint row. Validation time counts as training time for both; start-up does not."
+    "CPUs). Ours decodes with length penalty 0.6 (our default), JoeyNMT with its default (none). JoeyNMT is stopped "
+    "at its first validation past the budget, so it trains up to one validation interval longer than ours; its "
+    "minutes are those of the checkpoint row."
 )
 
 
@@ -73,6 +87,9 @@ class Session:
     minutes: float
     presets: list[str]
     train_sentences: int | None
+    joeynmt_batch_tokens: int  # JoeyNMT's padded tokens per batch
+    lr_factors: list[float] = field(default_factory=lambda: [1.0])  # JoeyNMT's peak learning rates: ours times these
+    validations_per_epoch: int = 1  # JoeyNMT's, per our epoch's number of updates
 
     def save(self, work: Path) -> None:
         (work / SESSION).write_text(json.dumps(vars(self), indent=2) + "\n", encoding="utf-8")
@@ -84,6 +101,9 @@ class Session:
             raise SystemExit(f"--report-only: {path} not found; train first (without --report-only)")
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
+    def joeynmt_settings(self, lr_factor: float) -> JoeyNMTSettings:
+        return JoeyNMTSettings(self.joeynmt_batch_tokens, lr_factor, self.validations_per_epoch)
+
 
 @dataclass
 class ToolkitResult:
@@ -93,16 +113,29 @@ class ToolkitResult:
     precision: str
     parameters: int
     curve: list[ValidationPoint]
-    hypotheses: Path
+    hypotheses: Path | None  # None: not decoded on the test split (a learning rate validation did not choose)
+    lr: float = 0.0  # peak learning rate
+
+    @property
+    def best_bleu(self) -> float:
+        return max((point.bleu for point in self.curve), default=float("-inf"))
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=30, help="training budget per model (validations included)")
+    parser.add_argument("--minutes", type=float, default=20, help="training budget per model (validations included)")
     parser.add_argument("--presets", nargs="+", choices=["rnn_attention", "transformer"],
                         default=["rnn_attention", "transformer"])
     parser.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32",
                         help="ours; JoeyNMT trains in fp32 on CPUs, so only fp32 compares like with like")
+    parser.add_argument("--joeynmt-lr-factors", type=float, nargs="+", default=[1.0, 0.5, 2.0],
+                        help="JoeyNMT's peak learning rates to search, as multiples of ours; the first trains beside ours")
+    parser.add_argument("--joeynmt-batch-tokens", type=int, default=None,
+                        help="JoeyNMT's padded tokens per batch (default: as many batches per epoch as ours makes, "
+                             "so each update carries our real target tokens)")
+    parser.add_argument("--joeynmt-validations-per-epoch", type=int, default=4,
+                        help="JoeyNMT validates this many times per our epoch's number of updates (its batches are "
+                             "slower, so once an epoch could overrun the budget by an epoch)")
     parser.add_argument("--train-sentences", type=int, default=None,
                         help="train on the first N pairs only (a smoke test; the table says so)")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="directory of Multi30k's SPLIT.LANG.gz files")
@@ -116,33 +149,57 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_preset(
-    preset: str, args: argparse.Namespace, joey: Path, data: SharedData
-) -> tuple[ToolkitResult, ToolkitResult]:
-    """Both toolkits on one architecture: train side by side, then decode the test split."""
+def joeynmt_work(work: Path, lr_factor: float) -> Path:
+    """One JoeyNMT training's directory in a preset's work directory: its configs, logs, model and outputs."""
+    return work / f"joeynmt_lr{lr_factor:g}"
+
+
+def run_preset(preset: str, args: argparse.Namespace, joey: Path, data: SharedData, session: Session) -> None:
+    """Ours and JoeyNMT at each learning rate, two at a time; then JoeyNMT's choice on validation decodes the test
+    split (ours decoded it when it stopped)."""
     config = recipe(preset)
     work = fresh_directory(args.work_dir / preset)
-    train_config, test_config = write_joeynmt_configs(preset, data, config, work)
-    ours_dir, model_dir = work / "seq2seq", work / "joeynmt"
-    ours = ours_command(preset, data, ours_dir, args.minutes, args.precision)
-    joeynmt = [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"]
-    print(f"{preset}: training both for {args.minutes:g} minutes in {work}", flush=True)
-    train_side_by_side(ours, joeynmt, model_dir, args.minutes * 60, work)
-    check_same_subwords(ours_dir, data)
-    print(f"{preset}: JoeyNMT decoding {TEST_SPLIT}", flush=True)
-    decode_joeynmt(joey, test_config, work)
-    return collected(work)
+    trainings = [Training("seq2seq-train", ours_command(preset, data, work / "seq2seq", session.minutes, args.precision),
+                          work / "seq2seq.log")]
+    for factor in session.lr_factors:
+        directory = fresh_directory(joeynmt_work(work, factor))
+        train_config, _ = write_joeynmt_configs(preset, data, config, directory, session.joeynmt_settings(factor))
+        trainings.append(Training(f"JoeyNMT at {factor:g} × our learning rate",
+                                  [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
+                                  directory / "joeynmt.log", directory / "joeynmt"))
+    for pair in (trainings[i:i + 2] for i in range(0, len(trainings), 2)):
+        print(f"{preset}: training {' and '.join(t.name for t in pair)} for {session.minutes:g} minutes", flush=True)
+        train_side_by_side(pair, session.minutes * 60)
+    check_same_subwords(work / "seq2seq", data)
+    chosen = chosen_factor(work, session)
+    print(f"{preset}: JoeyNMT at {chosen:g} × our learning rate (best on validation) decoding {TEST_SPLIT}", flush=True)
+    directory = joeynmt_work(work, chosen)
+    decode_joeynmt(joey, directory / "joeynmt_test.yaml", directory)
 
 
-def collected(work: Path) -> tuple[ToolkitResult, ToolkitResult]:
-    """Both toolkits' results of one architecture, read from its work directory (its runs, logs and outputs)."""
-    run, model_dir = RunDir(work / "seq2seq"), work / "joeynmt"
+def chosen_factor(work: Path, session: Session) -> float:
+    """JoeyNMT's learning-rate factor whose best validation BLEU is highest (the first such, on a tie)."""
+    best = {factor: max((p.bleu for p in joeynmt_progress(joeynmt_work(work, factor) / "joeynmt")), default=float("-inf"))
+            for factor in session.lr_factors}
+    return max(session.lr_factors, key=lambda factor: best[factor])
+
+
+def collected(work: Path, session: Session, config: DictConfig) -> tuple[ToolkitResult, list[ToolkitResult]]:
+    """Ours and JoeyNMT's runs (one per learning rate, only the chosen one with test hypotheses) of one
+    architecture, read from its work directory."""
+    run = RunDir(work / "seq2seq")
     meta = json.loads(run.meta.read_text(encoding="utf-8"))
-    return (
-        ToolkitResult("seq2seq", meta["precision"], meta["parameters"], ours_curve(run.metrics), run.hypotheses(TEST_SPLIT)),
-        ToolkitResult("JoeyNMT", "fp32", joeynmt_parameters((model_dir / "train.log").read_text(encoding="utf-8")),
-                      joeynmt_progress(model_dir), joeynmt_hypotheses(work)),
-    )
+    ours = ToolkitResult("seq2seq", meta["precision"], meta["parameters"], ours_curve(run.metrics),
+                         run.hypotheses(TEST_SPLIT), config.train.lr)
+    chosen = chosen_factor(work, session)
+    joeys = []
+    for factor in session.lr_factors:
+        directory = joeynmt_work(work, factor)
+        model_dir = directory / "joeynmt"
+        joeys.append(ToolkitResult("JoeyNMT", "fp32", joeynmt_parameters((model_dir / "train.log").read_text(encoding="utf-8")),
+                                   joeynmt_progress(model_dir), joeynmt_hypotheses(directory) if factor == chosen else None,
+                                   config.train.lr * factor))
+    return ours, joeys
 
 
 def minutes(point: ValidationPoint | None) -> str:
@@ -150,33 +207,56 @@ def minutes(point: ValidationPoint | None) -> str:
 
 
 def preset_rows(
-    preset: str, results: tuple[ToolkitResult, ToolkitResult], references: list[str]
+    preset: str, ours: ToolkitResult, joeys: list[ToolkitResult], references: list[str]
 ) -> tuple[list[str], list[str], dict]:
-    """The main table's two rows, the time-to-BLEU row, and the sacrebleu signatures."""
+    """The main table's rows (ours, then JoeyNMT at each learning rate), the time-to-BLEU row against JoeyNMT's
+    run chosen on validation, and the sacrebleu signatures."""
     rows, scores = [], {}
-    for result in results:
-        hypotheses = result.hypotheses.read_text(encoding="utf-8").splitlines()
-        if len(hypotheses) != len(references):
-            raise RuntimeError(f"{result.hypotheses}: {len(hypotheses)} lines for {len(references)} references")
-        scores = corpus_scores(hypotheses, references)
+    for result in [ours, *joeys]:
+        test = "not decoded | not decoded"
+        if result.hypotheses is not None:
+            hypotheses = result.hypotheses.read_text(encoding="utf-8").splitlines()
+            if len(hypotheses) != len(references):
+                raise RuntimeError(f"{result.hypotheses}: {len(hypotheses)} lines for {len(references)} references")
+            scores = corpus_scores(hypotheses, references)
+            test = f"{scores['bleu']:.2f} | {scores['bleu_lc']:.2f}"
         best = max(result.curve, key=lambda point: point.bleu)
         last = result.curve[-1]
         rows.append(
-            f"| {preset} | {result.toolkit} | {result.precision} | {result.parameters / 1e6:.2f} M | {last.step:,} | "
-            f"{last.seconds / 60:.1f} | {last.bleu:.2f} | {best.bleu:.2f} ({best.seconds / 60:.1f} min) | "
-            f"{scores['bleu']:.2f} | {scores['bleu_lc']:.2f} |"
+            f"| {preset} | {result.toolkit} | {result.lr:g} | {result.precision} | {result.parameters / 1e6:.2f} M | "
+            f"{last.step:,} | {last.seconds / 60:.1f} | {last.bleu:.2f} | {best.bleu:.2f} ({best.seconds / 60:.1f} min) | "
+            f"{test} |"
         )
-    ours, joeynmt = results
+    joeynmt = next(result for result in joeys if result.hypotheses is not None)
     target = joeynmt.curve[-1]
     reached = first_reaching(ours.curve, target.bleu)
     speed = f"{target.seconds / reached.seconds:.1f}×" if reached else "–"
-    timing = [f"| {preset} | {target.bleu:.2f} | {minutes(target)} | {minutes(reached)} | {speed} |"]
+    timing = [f"| {preset} | {joeynmt.lr:g} | {target.bleu:.2f} | {minutes(target)} | {minutes(reached)} | {speed} |"]
     return rows, timing, scores
 
 
 def curve_line(preset: str, result: ToolkitResult) -> str:
     points = ", ".join(f"{p.seconds / 60:.1f}: {p.bleu:.2f}" for p in result.curve)
-    return f"- {preset}, {result.toolkit}: {points}"
+    return f"- {preset}, {result.toolkit} at {result.lr:g}: {points}"
+
+
+def batch_line(session: Session, data: SharedData, config: DictConfig) -> str:
+    """How many real target tokens an update carries in each toolkit, replayed from the samplers on the training
+    split's subwords."""
+    examples = training_examples(data, config)
+    ours = real_tokens.ours(examples, config.train.batch_tokens)
+    joeynmt = real_tokens.joeynmt(examples, session.joeynmt_batch_tokens)
+    at_ours = real_tokens.joeynmt(examples, config.train.batch_tokens)
+    every = max(1, round(updates_per_epoch(data, config) / session.validations_per_epoch))
+    return (
+        f"Batches: ours {config.train.batch_tokens:,} padded tokens, grouped by length: {ours.batches:,.0f} batches "
+        f"per epoch, {ours.real_per_batch:,.0f} real target tokens (subwords and EOS) per update. JoeyNMT "
+        f"{session.joeynmt_batch_tokens:,} padded tokens in random order: {joeynmt.batches:,.1f} batches per epoch, "
+        f"{joeynmt.real_per_batch:,.0f} real target tokens per update (at our {config.train.batch_tokens:,} it would "
+        f"be {at_ours.batches:,.1f} batches of {at_ours.real_per_batch:,.0f}; its sampler replayed over "
+        f"{real_tokens.SHUFFLES} shuffles, benchmarks/real_tokens.py). JoeyNMT validates every {every:,} updates "
+        f"({session.validations_per_epoch} times per our epoch's number of updates), ours once an epoch."
+    )
 
 
 def per_preset(values: dict[str, Any]) -> str:
@@ -188,16 +268,16 @@ def per_preset(values: dict[str, Any]) -> str:
 
 def report(
     session: Session, configs: dict[str, DictConfig], data: SharedData,
-    results: dict[str, tuple[ToolkitResult, ToolkitResult]],
+    results: dict[str, tuple[ToolkitResult, list[ToolkitResult]]],
 ) -> list[str]:
     """The results file's lines: machine, command, settings, the two tables, signatures, curves and caveats."""
     references = (data.root / f"{TEST_SPLIT}.en").read_text(encoding="utf-8").splitlines()
     table, timing, curves = [], [], []
-    for preset, both in results.items():
-        rows, time_row, scores = preset_rows(preset, both, references)
+    for preset, (ours, joeys) in results.items():
+        rows, time_row, scores = preset_rows(preset, ours, joeys, references)
         table += rows
         timing += time_row
-        curves += [curve_line(preset, result) for result in both]
+        curves += [curve_line(preset, result) for result in [ours, *joeys]]
     recipes = {preset: config.train for preset, config in configs.items()}
     train = next(iter(recipes.values()))
     lr, warmup, batch = (per_preset({preset: recipe[key] for preset, recipe in recipes.items()})
@@ -214,26 +294,33 @@ def report(
         f"Budget: {session.minutes:g} minutes of training per model, validations included, start-up excluded. Data: "
         f"{len(data.train):,} training pairs{subset}, one shared sentencepiece model (ours, "
         f"{data.tokenizer.tgt_vocab_size:,} subwords). Sizes: "
-        f"{MODEL_SIZES}. Recipe for both toolkits: ours for each architecture (Adam at a peak learning rate of {lr}, "
-        f"noam schedule with {warmup} warm-up updates, label smoothing {train.label_smoothing:g}, clipping "
-        f"{train.clip_norm:g}, batches of {batch} padded tokens). Validation: greedy BLEU on the first {train.valid_max_sentences} "
-        f"sentences of val, once per our epoch's number of updates; the best checkpoint decodes {TEST_SPLIT} "
-        f"with beam {BEAM}.",
+        f"{MODEL_SIZES}. Recipe: ours for each architecture (Adam at a peak learning rate of {lr}, noam schedule "
+        f"with {warmup} warm-up updates, label smoothing {train.label_smoothing:g}, clipping {train.clip_norm:g}, "
+        f"batches of {batch} padded tokens), written in JoeyNMT's keys, except that JoeyNMT's batches carry our real "
+        f"tokens per update (below) and its peak learning rate is searched: "
+        f"{', '.join(f'{factor:g}' for factor in session.lr_factors)} × ours, each trained for the whole budget, two "
+        f"trainings at a time. Validation: greedy BLEU on the first {train.valid_max_sentences} sentences of val; each "
+        f"run's best checkpoint is kept, and JoeyNMT's run with the best validation BLEU decodes {TEST_SPLIT} with beam "
+        f"{BEAM}, as ours does (the other rates are not decoded on test).",
         "",
-        "| architecture | toolkit | precision | parameters | updates | minutes | valid BLEU, last | valid BLEU, best | "
-        "test BLEU | test BLEU, lowercased |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        batch_line(session, data, configs[next(iter(configs))]),
+        "",
+        "| architecture | toolkit | peak learning rate | precision | parameters | updates | minutes | valid BLEU, last | "
+        "valid BLEU, best | test BLEU | test BLEU, lowercased |",
+        "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|",
         *table,
         "",
-        "When ours first reached JoeyNMT's last validation BLEU (validations only: ours validates once an epoch):",
+        "When ours first reached the last validation BLEU of JoeyNMT's chosen run (validations only: ours validates "
+        "once an epoch):",
         "",
-        "| architecture | JoeyNMT's last valid BLEU | JoeyNMT got there at | ours first got there at | JoeyNMT's time / ours |",
-        "|---|--:|--:|--:|--:|",
+        "| architecture | JoeyNMT's peak learning rate | JoeyNMT's last valid BLEU | JoeyNMT got there at | ours first got "
+        "there at | JoeyNMT's time / ours |",
+        "|---|--:|--:|--:|--:|--:|",
         *timing,
         "",
         f"Test BLEU: sacrebleu {scores['bleu_signature']}; lowercased: {scores['bleu_lc_signature']}.",
         "",
-        "Validation curves (minutes: greedy BLEU):",
+        "Validation curves (toolkit at its peak learning rate; minutes: greedy BLEU):",
         "",
         *curves,
         "",
@@ -252,16 +339,22 @@ def main() -> None:
         session = Session.load_from(args.work_dir)
         configs = {preset: recipe(preset) for preset in session.presets}
         data = prepare_data(args.data_root, args.work_dir, session.train_sentences, next(iter(configs.values())))
-        results = {preset: collected(args.work_dir / preset) for preset in session.presets}
     else:
-        session = Session("python benchmarks/quality_vs_joeynmt.py " + shlex.join(sys.argv[1:]), os.getloadavg()[0],
-                          args.minutes, args.presets, args.train_sentences)
-        configs = {preset: recipe(preset) for preset in session.presets}
+        configs = {preset: recipe(preset) for preset in args.presets}
+        first = next(iter(configs.values()))
+        if len({config.train.batch_tokens for config in configs.values()}) > 1:
+            sys.exit("--presets: their recipes' batch sizes differ; JoeyNMT's equal-real-tokens budget assumes one")
         # the first preset's tokenizer settings are every preset's (JoeyNMT's configs come from each one's recipe)
-        data = prepare_data(args.data_root, fresh_directory(args.work_dir), args.train_sentences,
-                            next(iter(configs.values())))
+        data = prepare_data(args.data_root, fresh_directory(args.work_dir), args.train_sentences, first)
+        batch_tokens = args.joeynmt_batch_tokens or real_tokens.equal_real_tokens_budget(
+            training_examples(data, first), first.train.batch_tokens)
+        session = Session("python benchmarks/quality_vs_joeynmt.py " + shlex.join(sys.argv[1:]), os.getloadavg()[0],
+                          args.minutes, args.presets, args.train_sentences, batch_tokens, args.joeynmt_lr_factors,
+                          args.joeynmt_validations_per_epoch)
         session.save(args.work_dir)
-        results = {preset: run_preset(preset, args, joey, data) for preset in args.presets}
+        for preset in args.presets:
+            run_preset(preset, args, joey, data, session)
+    results = {preset: collected(args.work_dir / preset, session, configs[preset]) for preset in session.presets}
     write_table(args.out, report(session, configs, data, results))
 
 

@@ -1,10 +1,11 @@
-"""One architecture trained by both toolkits at once, one thread each, on the same text and subwords.
+"""Two trainings of one architecture at once, one thread each, on the same text and subwords.
 
 Both runs start together and share the machine for the whole budget, so a busy spell slows both
 alike. Ours stops itself (`train.max_minutes`) and validates where it stops. JoeyNMT has no time
 limit: it is stopped at its first validation past the budget, once that validation's checkpoint is
 saved, so it trains up to one validation interval longer than ours, never shorter. JoeyNMT's
-recipe is ours (`conf/train/multi30k.yaml`, composed by Hydra) written in its keys.
+recipe is ours (`conf/train/multi30k.yaml`, composed by Hydra) written in its keys, except where
+`JoeyNMTSettings` says otherwise (its batch size, a learning-rate factor, how often it validates).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from joeynmt_config import training_config
 from omegaconf import DictConfig
 from training_logs import ValidationPoint, joeynmt_curve
 
-from seq2seq.data.batching import make_examples, token_batches
+from seq2seq.data.batching import Example, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
@@ -36,6 +37,26 @@ BEAM = 5
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SEQ2SEQ_TRAIN = Path(sys.executable).parent / "seq2seq-train"
 POLL_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class JoeyNMTSettings:
+    """What JoeyNMT's config takes from the benchmark instead of from our recipe."""
+
+    batch_tokens: int | None = None  # padded tokens per batch; None: our recipe's
+    lr_factor: float = 1.0  # its peak learning rate is ours times this
+    validations_per_epoch: int = 1  # validations per our epoch's number of updates
+
+
+@dataclass
+class Training:
+    """One of the trainings run side by side: its command and log, and for JoeyNMT its model directory, whose
+    validations tell when to stop it (ours stops itself)."""
+
+    name: str
+    command: list[str]
+    log: Path
+    joeynmt_model: Path | None = None
 
 
 @dataclass
@@ -77,11 +98,16 @@ def prepare_data(source_root: Path, work: Path, train_sentences: int | None, con
     return SharedData(root, train, build_tokenizer(settings, train, cache), cache)
 
 
+def training_examples(data: SharedData, config: DictConfig) -> list[Example]:
+    """The training pairs as ours trains on them: subword ids, source EOS, over-long pairs handled."""
+    return make_examples(data.tokenizer.encode_src(data.train.src), data.tokenizer.encode_tgt(data.train.tgt),
+                         config.train.max_len, config.train.long_sentences)
+
+
 def updates_per_epoch(data: SharedData, config: DictConfig) -> int:
-    """How many batches ours makes of the training split: JoeyNMT validates that often, as ours does once an epoch."""
-    examples = make_examples(data.tokenizer.encode_src(data.train.src), data.tokenizer.encode_tgt(data.train.tgt),
-                             config.train.max_len, config.train.long_sentences)
-    return len(token_batches(examples, config.train.batch_tokens, shuffle=False))
+    """How many batches ours makes of the training split: JoeyNMT validates that often (or a set fraction of it),
+    as ours does once an epoch."""
+    return len(token_batches(training_examples(data, config), config.train.batch_tokens, shuffle=False))
 
 
 def ours_command(preset: str, data: SharedData, run_dir: Path, minutes: float, precision: str) -> list[str]:
@@ -93,9 +119,12 @@ def ours_command(preset: str, data: SharedData, run_dir: Path, minutes: float, p
             f"hydra.run.dir={run_dir}"]
 
 
-def write_joeynmt_configs(preset: str, data: SharedData, config: DictConfig, work: Path) -> tuple[Path, Path]:
+def write_joeynmt_configs(
+    preset: str, data: SharedData, config: DictConfig, work: Path, settings: JoeyNMTSettings = JoeyNMTSettings()
+) -> tuple[Path, Path]:
     """JoeyNMT's training config and its test config (the same without the dev set, so that testing
-    decodes only the test split); its dev set is the validation pairs ours scores BLEU on."""
+    decodes only the test split), its model directory `work`/joeynmt; its dev set is the validation
+    pairs ours scores BLEU on."""
     train = config.train
     if train.schedule != "noam" or not config.tokenizer.joint:
         raise ValueError("JoeyNMT's config is written for ours' noam schedule and one joint subword model only")
@@ -104,11 +133,12 @@ def write_joeynmt_configs(preset: str, data: SharedData, config: DictConfig, wor
     vocabulary = work / "vocabulary.txt"  # all the subword model's pieces, in its order: one vocabulary for both
     pieces = [data.tokenizer.tgt.id_to_piece(i) for i in range(data.tokenizer.tgt_vocab_size)]
     vocabulary.write_text("".join(piece + "\n" for piece in pieces), encoding="utf-8")
-    same_as_ours = {key: train[key]
-                    for key in ("lr", "warmup_steps", "label_smoothing", "clip_norm", "batch_tokens", "max_len")}
+    same_as_ours = {key: train[key] for key in ("warmup_steps", "label_smoothing", "clip_norm", "max_len")}
+    validation_freq = max(1, round(updates_per_epoch(data, config) / settings.validations_per_epoch))
     splits = {"train": data.root / "train", "dev": work / "dev", "test": data.root / TEST_SPLIT}
-    joey = training_config(preset, splits, data.tokenizer.tgt_model, vocabulary, work / "joeynmt",
-                           updates_per_epoch(data, config), betas=list(train.betas), beam=BEAM, **same_as_ours)
+    joey = training_config(preset, splits, data.tokenizer.tgt_model, vocabulary, work / "joeynmt", validation_freq,
+                           lr=train.lr * settings.lr_factor, batch_tokens=settings.batch_tokens or train.batch_tokens,
+                           betas=list(train.betas), beam=BEAM, **same_as_ours)
     paths = work / "joeynmt.yaml", work / "joeynmt_test.yaml"
     paths[0].write_text(yaml.safe_dump(joey, sort_keys=False))
     joey["data"].pop("dev")
@@ -121,28 +151,35 @@ def joeynmt_progress(model_dir: Path) -> list[ValidationPoint]:
     return joeynmt_curve(*(path.read_text(encoding="utf-8") if path.exists() else "" for path in logs))
 
 
-def train_side_by_side(ours: list[str], joeynmt: list[str], model_dir: Path, budget_s: float, logs: Path) -> None:
-    """Run both trainings at once; stop JoeyNMT after its first validation past the budget (or, should it
-    never validate, after twice the budget and ten minutes). If either fails, stop the other at once."""
+def train_side_by_side(trainings: list[Training], budget_s: float) -> None:
+    """Run the trainings at once; stop each JoeyNMT one after its first validation past the budget (or, should
+    it never validate, after twice the budget and ten minutes). If one fails, stop the others at once."""
     env = {**os.environ, **ONE_THREAD}
-    with open(logs / "seq2seq.log", "w") as ours_log, open(logs / "joeynmt.log", "w") as joey_log:
-        runs = {"seq2seq-train": subprocess.Popen(ours, stdout=ours_log, stderr=subprocess.STDOUT, env=env),
-                "JoeyNMT": subprocess.Popen(joeynmt, stdout=joey_log, stderr=subprocess.STDOUT, env=env)}
+    logs = [open(training.log, "w") for training in trainings]
+    try:
+        runs = {training.name: subprocess.Popen(training.command, stdout=log, stderr=subprocess.STDOUT, env=env)
+                for training, log in zip(trainings, logs)}
         give_up = time.monotonic() + 2 * budget_s + 600
         stopped: set[str] = set()
         while any(run.poll() is None for run in runs.values()):
             time.sleep(POLL_SECONDS)
-            if runs["JoeyNMT"].poll() is None:
-                curve = joeynmt_progress(model_dir)
-                if (curve and curve[-1].seconds >= budget_s) or time.monotonic() > give_up:
-                    stopped |= stop(runs, ["JoeyNMT"])
-            failed = [name for name, run in runs.items() if run.poll() not in (None, 0) and name not in stopped]
+            for training in trainings:
+                if training.joeynmt_model is not None and runs[training.name].poll() is None:
+                    curve = joeynmt_progress(training.joeynmt_model)
+                    if (curve and curve[-1].seconds >= budget_s) or time.monotonic() > give_up:
+                        stopped |= stop(runs, [training.name])
+            failed = [training for training in trainings
+                      if runs[training.name].poll() not in (None, 0) and training.name not in stopped]
             if failed:
                 stop(runs, list(runs))
-                log = logs / ("seq2seq.log" if failed[0] == "seq2seq-train" else "joeynmt.log")
-                raise RuntimeError(f"{failed[0]} failed (exit {runs[failed[0]].returncode}); see {log}")
-    if not (model_dir / "best.ckpt").exists():
-        raise RuntimeError(f"JoeyNMT saved no checkpoint within the budget; see {model_dir / 'train.log'}; raise --minutes")
+                raise RuntimeError(f"{failed[0].name} failed (exit {runs[failed[0].name].returncode}); see {failed[0].log}")
+    finally:
+        for log in logs:
+            log.close()
+    for training in trainings:
+        if training.joeynmt_model is not None and not (training.joeynmt_model / "best.ckpt").exists():
+            raise RuntimeError(f"{training.name} saved no checkpoint within the budget; see "
+                               f"{training.joeynmt_model / 'train.log'}; raise --minutes")
 
 
 def stop(runs: dict[str, subprocess.Popen], names: list[str]) -> set[str]:

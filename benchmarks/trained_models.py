@@ -20,6 +20,7 @@ from joeynmt_config import PRESETS as JOEYNMT_PRESETS
 from side_by_side import (
     ONE_THREAD,
     SharedData,
+    Training,
     check_same_subwords,
     fresh_directory,
     joeynmt_progress,
@@ -59,7 +60,8 @@ def train_preset(preset: str, data: SharedData, minutes: float, work: Path, joey
         if with_joeynmt:
             train_config, _ = write_joeynmt_configs(preset, data, recipe(preset), work)
             joeynmt = [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"]
-            train_side_by_side(ours, joeynmt, model_dir, minutes * 60, work)
+            train_side_by_side([Training("seq2seq-train", ours, work / "seq2seq.log"),
+                                Training("JoeyNMT", joeynmt, work / "joeynmt.log", model_dir)], minutes * 60)
         else:
             train_alone(ours, work / "seq2seq.log")
     check_same_subwords(ours_dir, data)

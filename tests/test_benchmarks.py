@@ -22,6 +22,7 @@ import decode_throughput  # noqa: E402
 import levers  # noqa: E402
 import ours_worker  # noqa: E402
 import quality_vs_joeynmt  # noqa: E402
+import real_tokens  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
 import harness  # noqa: E402
@@ -31,7 +32,7 @@ from trained_models import check_same_ids  # noqa: E402
 from training_logs import ValidationPoint, first_reaching, joeynmt_curve, joeynmt_parameters, ours_curve  # noqa: E402
 from workload import build_workload, save_workload  # noqa: E402
 
-from seq2seq.data.batching import collate, make_examples  # noqa: E402
+from seq2seq.data.batching import Example, collate, make_examples  # noqa: E402
 from seq2seq.data.tokenizer import Tokenizer  # noqa: E402
 from seq2seq.decoding import beam_search, greedy_search  # noqa: E402
 from seq2seq.models.attention import AdditiveAttention  # noqa: E402
@@ -175,25 +176,48 @@ def test_ours_curve_and_the_first_validation_reaching_a_score(tmp_path):
     assert first_reaching(curve, 13.5) is None
 
 
-def test_quality_table_rows_score_both_outputs_alike_and_time_ours_to_joeynmts_last_score(tmp_path):
+def test_quality_table_rows_score_both_outputs_alike_and_time_ours_to_joeynmts_chosen_run(tmp_path):
     references = ["a man rides a red bike .", "two dogs play in the snow .", "a woman is reading a book ."]
     (tmp_path / "ours.txt").write_text("a man rides a red bike .\ntwo dogs play in snow .\na woman reads a book .\n")
     (tmp_path / "joey.txt").write_text("a man rides a bike .\ndogs play in the snow .\na woman is reading .\n")
     ours = quality_vs_joeynmt.ToolkitResult("seq2seq", "bf16", 9_626_624, [
         ValidationPoint(120, 60, 10.0), ValidationPoint(240, 120, 15.0), ValidationPoint(300, 150, 14.0)
-    ], tmp_path / "ours.txt")
+    ], tmp_path / "ours.txt", 0.002)
     joey = quality_vs_joeynmt.ToolkitResult("JoeyNMT", "fp32", 9_626_624, [
         ValidationPoint(200, 50, 8.0), ValidationPoint(330, 100, 12.0)
-    ], tmp_path / "joey.txt")
-    rows, timing, scores = quality_vs_joeynmt.preset_rows("transformer", (ours, joey), references)
-    assert rows[0].startswith("| transformer | seq2seq | bf16 | 9.63 M | 150 | 5.0 | 14.00 | 15.00 (4.0 min) | ")
-    assert rows[1].startswith("| transformer | JoeyNMT | fp32 | 9.63 M | 100 | 5.5 | 12.00 | 12.00 (5.5 min) | ")
-    ours_bleu, joey_bleu = (float(row.split("|")[-3]) for row in rows)
+    ], tmp_path / "joey.txt", 0.004)
+    rejected = quality_vs_joeynmt.ToolkitResult("JoeyNMT", "fp32", 9_626_624, [ValidationPoint(310, 100, 7.0)], None, 0.001)
+    rows, timing, scores = quality_vs_joeynmt.preset_rows("transformer", ours, [rejected, joey], references)
+    assert rows[0].startswith("| transformer | seq2seq | 0.002 | bf16 | 9.63 M | 150 | 5.0 | 14.00 | 15.00 (4.0 min) | ")
+    assert rows[1] == ("| transformer | JoeyNMT | 0.001 | fp32 | 9.63 M | 100 | 5.2 | 7.00 | 7.00 (5.2 min) | "
+                       "not decoded | not decoded |")
+    assert rows[2].startswith("| transformer | JoeyNMT | 0.004 | fp32 | 9.63 M | 100 | 5.5 | 12.00 | 12.00 (5.5 min) | ")
+    ours_bleu, joey_bleu = (float(row.split("|")[-3]) for row in (rows[0], rows[2]))
     assert ours_bleu > joey_bleu
-    assert timing == ["| transformer | 12.00 | 5.5 min (update 100) | 4.0 min (update 120) | 1.4× |"]
+    assert timing == ["| transformer | 0.004 | 12.00 | 5.5 min (update 100) | 4.0 min (update 120) | 1.4× |"]
     assert scores["bleu_signature"].startswith("nrefs:1|case:mixed")
     slower = quality_vs_joeynmt.ToolkitResult("seq2seq", "bf16", 1, [ValidationPoint(300, 150, 11.0)], tmp_path / "ours.txt")
-    assert "| not reached | – |" in quality_vs_joeynmt.preset_rows("transformer", (slower, joey), references)[1][0]
+    assert "| not reached | – |" in quality_vs_joeynmt.preset_rows("transformer", slower, [joey], references)[1][0]
+
+
+def test_joeynmts_sampler_replayed_closes_a_batch_once_rows_times_the_longest_reach_the_budget():
+    # in order 0..5 (seed-free check through a sorted 'shuffle'): sizes 3,5,2,4,6,1 at a budget of 10:
+    # [3,5] -> 2×5=10 closes; [2,4] -> 2×4=8, [2,4,6] -> 3×6=18 closes; [1] is left over and still a batch
+    sizes = [3, 5, 2, 4, 6, 1]
+    with mock.patch.object(real_tokens.random.Random, "shuffle", lambda self, order: None):
+        assert real_tokens.joeynmt_batch_count(sizes, 10, seed=0) == 3
+        assert real_tokens.joeynmt_batch_count(sizes, 100, seed=0) == 1
+
+
+def test_equal_real_tokens_budget_gives_joeynmt_no_more_batches_than_ours_and_is_the_smallest_such():
+    lengths = [(3 + (i * 7) % 40, 3 + (i * 11) % 45) for i in range(3000)]  # long and short pairs mixed
+    examples = [Example(i, [5] * s, [6] * t) for i, (s, t) in enumerate(lengths)]
+    ours = real_tokens.ours(examples, 512)
+    budget = real_tokens.equal_real_tokens_budget(examples, 512)
+    assert budget > 512  # random order pads more, so JoeyNMT needs a bigger budget for the same real tokens
+    assert real_tokens.joeynmt(examples, budget).batches <= ours.batches < real_tokens.joeynmt(examples, budget - 1).batches
+    assert real_tokens.joeynmt(examples, budget).real_per_batch >= ours.real_per_batch
+    assert ours.target_tokens == sum(t + 1 for _, t in lengths)
 
 
 def tiny_multi30k(root: Path) -> Path:
@@ -227,6 +251,13 @@ def test_joeynmt_trains_with_our_recipe_subwords_and_validation_sentences(joeynm
     assert (training["label_smoothing"], training["clip_grad_norm"], training["batch_size"]) == (
         config.train.label_smoothing, config.train.clip_norm, config.train.batch_tokens)
     assert training["validation_freq"] == side_by_side.updates_per_epoch(data, config) > 1
+    searched = side_by_side.JoeyNMTSettings(batch_tokens=3000, lr_factor=2, validations_per_epoch=2)
+    work = side_by_side.fresh_directory(data.root.parent / "lr2")
+    changed = yaml.safe_load(side_by_side.write_joeynmt_configs("transformer", data, config, work, searched)[0]
+                             .read_text())["training"]
+    assert (changed["batch_size"], changed["learning_rate"]) == (3000, 2 * config.train.lr)
+    assert changed["validation_freq"] == round(side_by_side.updates_per_epoch(data, config) / 2)
+    assert changed["learning_rate_warmup"] == config.train.warmup_steps
     for side in ("src", "trg"):
         assert Path(joey["data"][side]["tokenizer_cfg"]["model_file"]) == data.tokenizer.tgt_model
         vocabulary = Path(joey["data"][side]["voc_file"]).read_text(encoding="utf-8").splitlines()
@@ -271,24 +302,27 @@ def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, 
     references = (data.root / "test_2016_flickr.en").read_text().splitlines()
     (tmp_path / "hypotheses.txt").write_text("".join(line + "\n" for line in references))
     curve = [ValidationPoint(60, 10, 5.0), ValidationPoint(120, 20, 9.0)]
-    ours, joey = (quality_vs_joeynmt.ToolkitResult(toolkit, precision, 9_626_624, curve, tmp_path / "hypotheses.txt")
+    lr = config.train.lr
+    ours, joey = (quality_vs_joeynmt.ToolkitResult(toolkit, precision, 9_626_624, curve, tmp_path / "hypotheses.txt", lr)
                   for toolkit, precision in (("seq2seq", "bf16"), ("JoeyNMT", "fp32")))
     command = "python benchmarks/quality_vs_joeynmt.py --minutes 2 --presets transformer --train-sentences 200"
-    session = quality_vs_joeynmt.Session(command, 0.5, 2, ["transformer"], 200)
+    session = quality_vs_joeynmt.Session(command, 0.5, 2, ["transformer"], 200, 3000, [1.0, 0.5], 4)
     session.save(tmp_path)  # what --report-only reads back: the table of that run, not of the re-rendering command
     assert quality_vs_joeynmt.Session.load_from(tmp_path) == session
-    lines = quality_vs_joeynmt.report(session, {"transformer": config}, data, {"transformer": (ours, joey)})
+    lines = quality_vs_joeynmt.report(session, {"transformer": config}, data, {"transformer": (ours, [joey])})
     assert f"Command: `{command}`" in lines and "(load average 0.50 when it started)" in lines[2]
     budget = next(line for line in lines if line.startswith("Budget: 2 minutes"))
     assert "200 training pairs (the first ones only: a smoke test)" in budget
     assert f"batches of {config.train.batch_tokens:g} padded tokens" in budget and "beam 5" in budget
-    assert f"peak learning rate of {config.train.lr:g}," in budget
+    assert f"peak learning rate of {lr:g}," in budget and "1, 0.5 × ours" in budget
+    batches = next(line for line in lines if line.startswith("Batches: "))
+    assert "JoeyNMT 3,000 padded tokens in random order" in batches and "4 times per our epoch" in batches
     assert [line for line in lines if line.startswith("| transformer |")] == [
-        "| transformer | seq2seq | bf16 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
-        "| transformer | JoeyNMT | fp32 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
-        "| transformer | 9.00 | 2.0 min (update 20) | 2.0 min (update 20) | 1.0× |",
+        f"| transformer | seq2seq | {lr:g} | bf16 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
+        f"| transformer | JoeyNMT | {lr:g} | fp32 | 9.63 M | 20 | 2.0 | 9.00 | 9.00 (2.0 min) | 100.00 | 100.00 |",
+        f"| transformer | {lr:g} | 9.00 | 2.0 min (update 20) | 2.0 min (update 20) | 1.0× |",
     ]
-    assert "- transformer, JoeyNMT: 1.0: 5.00, 2.0: 9.00" in lines and lines[-1] == quality_vs_joeynmt.CAVEATS
+    assert f"- transformer, JoeyNMT at {lr:g}: 1.0: 5.00, 2.0: 9.00" in lines and lines[-1] == quality_vs_joeynmt.CAVEATS
 
 
 # ---- decoding: the key/value cache's fair baseline, trained checkpoints, the decoding table ----------------------
