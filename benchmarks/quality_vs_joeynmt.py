@@ -64,7 +64,7 @@ CAVEATS = (
     "raised until its updates carry our real target tokens, so its batches are more padding and each update "
     "costs it more arithmetic than ours. JoeyNMT's scheduler sets the rate after each optimizer step, so its first "
     "update runs at the peak learning rate where ours warms up from the first. JoeyNMT validates several times per "
-    "our epoch's number of updates (the budget line says how often), ours once an epoch; validation time counts as "
+    "our epoch's number of updates (the batches line says how often), ours once an epoch; validation time counts as "
     "training time for both, start-up does not. JoeyNMT's learning rate was searched on validation, ours was "
     "not searched here (it is our Multi30k recipe's). Each toolkit initialises weights its own way. Both train in "
     "fp32 unless the precision column says otherwise (`--precision bf16` is ours alone: JoeyNMT has no bf16 on "
@@ -133,7 +133,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--joeynmt-batch-tokens", type=int, default=None,
                         help="JoeyNMT's padded tokens per batch (default: as many batches per epoch as ours makes, "
                              "so each update carries our real target tokens)")
-    parser.add_argument("--joeynmt-validations-per-epoch", type=int, default=4,
+    parser.add_argument("--joeynmt-validations-per-epoch", type=int, default=2,
                         help="JoeyNMT validates this many times per our epoch's number of updates (its batches are "
                              "slower, so once an epoch could overrun the budget by an epoch)")
     parser.add_argument("--train-sentences", type=int, default=None,

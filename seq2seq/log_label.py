@@ -11,10 +11,28 @@ from __future__ import annotations
 
 import logging
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
 
 def run_label(model: str, seed: int, job: int | None = None) -> str:
     """`0_rnn s1234` for job 0 of a sweep (its run directory's name), `rnn s1234` for a single run."""
     return f"{model if job is None else f'{job}_{model}'} s{seed}"
+
+
+def current_run_label(model: str, seed: int) -> str:
+    """The label of the run this process is: with the job's number when Hydra runs it as part of a multirun."""
+    job = None
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        job = OmegaConf.select(HydraConfig.get(), "job.num", default=None)
+    return run_label(model, seed, job)
+
+
+def labelled(text: str, label: str) -> str:
+    """Each line of `text` led by `[label]`, as log lines carry it: printed tables of jobs running side by side
+    interleave line by line."""
+    return "\n".join(f"[{label}] {line}" for line in text.splitlines())
 
 
 class RunLabel(logging.Filter):

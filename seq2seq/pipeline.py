@@ -35,6 +35,7 @@ from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
 from seq2seq.files import append_jsonl, remove_partial_writes, write_json, write_text
+from seq2seq.log_label import current_run_label, labelled
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.provenance import DECODING_KEYS, decoding_record, is_current, result_key, splits_to_score
 from seq2seq.reporting.plots import plot_attention
@@ -239,7 +240,8 @@ def score_split_of_run(
     result["pairs"] = {"on_disk": text.pairs_on_disk, "scored": len(output)}  # a test set never shrinks unseen
     result.update({"split": text.name, "decoding": dict(decoding), "checkpoint": dict(produced_by), "code": code_identity()})
     extra = corpus.format_metrics(result) if hasattr(corpus, "format_metrics") else []
-    print("\n".join([format_results_table(key, result), *extra]), flush=True)
+    label = current_run_label(config.model.name, config.seed)
+    print(labelled("\n".join([format_results_table(key, result), *extra]), label), flush=True)
     return result
 
 

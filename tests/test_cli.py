@@ -117,6 +117,7 @@ def test_the_console_names_the_run_its_precision_and_threads(trained):
     shown = "bf16 autocast (fp32 weights)" if precision == "bf16" else precision
     assert any(line.endswith(f"training on cpu in {shown} with 1 thread(s)") for line in logged), logged
     assert "rnn_attention s1234" not in (trained["run_dir"] / "train.log").read_text()  # one run's file: no label
+    assert "\n[rnn_attention s1234] test: BLEU " in trained["stdout"]  # the printed scores, labelled alike
 
 
 def test_eval_adds_a_split_without_touching_the_others(trained, tmp_path):
@@ -483,6 +484,7 @@ def test_a_joblib_sweep_runs_jobs_in_parallel_with_one_thread_each(trained, tmp_
     assert jobs == ["0_rnn_attention", "1_rnn_attention"]
     for job in jobs:  # the two jobs' interleaved lines, each labelled with its run, and each run's settings at the end
         assert f"][{job} s1234][seq2seq.training.trainer][INFO] - training on cpu in " in result.stdout
+        assert f"\n[{job} s1234] test: BLEU " in result.stdout  # its printed scores too, line by line
         assert f"{job} (rnn_attention cell=" in result.stdout.split("BLEU by source length")[-1]
     for job in jobs:
         assert (sweep / job / "results.json").is_file()
@@ -501,9 +503,10 @@ def test_a_probe_sweep_ends_with_a_warning_for_a_model_that_has_not_learnt_the_t
     short = json.loads((sweep / "0_rnn_attention" / "results.json").read_text())["splits"]["test"]["by_length"][0]
     assert short["bucket"] == "0-9" and short["bleu"] < 80
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
-    assert warnings == [f"warning: rnn_attention (0_rnn_attention, seed 1234) scores {short['bleu']:.2f} BLEU on 0-9 "
-                        "source words of 'test', under the calibration bar of 80: it has not learnt the task, so the "
-                        "fall with length it shows is not clean evidence"]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        f"warning: rnn_attention (0_rnn_attention, seed 1234) scores {short['bleu']:.2f} BLEU on 0-9 source words (bar 80)")
+    assert warnings[0].endswith("on 'test', under the calibration bar: it has not learnt the task, so the fall with "
+                                "length it shows is not clean evidence")
 
 
 def test_runs_started_in_the_same_second_get_their_own_directories(tmp_path):

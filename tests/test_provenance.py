@@ -75,14 +75,15 @@ def test_a_copy_of_the_tree_without_git_names_its_code_by_a_hash_of_the_source(t
     assert metadata()[1]["source_sha256"] != source_sha256(REPO / "seq2seq")
 
 
-@pytest.mark.parametrize("experiment", ["quick", "context_loss_multi30k"])
+@pytest.mark.parametrize("experiment", ["context_loss_multi30k", "context_loss_wmt_ted"])
 def test_committed_runs_without_provenance_still_report(experiment, tmp_path):
     """results.json files recorded before checkpoints and decodings were named read as `unknown`, never a crash."""
     markdown = write_report([REPO / "experiments" / experiment], None, tmp_path)
     assert "Decoding: unknown, every run (results.json does not record it)." in markdown
 
 
-def test_a_committed_run_with_provenance_reports_its_decoding(tmp_path):
-    """experiments/context_loss was scored after each split began to record its decoding."""
-    markdown = write_report([REPO / "experiments" / "context_loss"], None, tmp_path)
+@pytest.mark.parametrize("experiment", ["context_loss", "quick"])
+def test_a_committed_run_with_provenance_reports_its_decoding(experiment, tmp_path):
+    """experiments/context_loss and quick were scored after each split began to record its decoding."""
+    markdown = write_report([REPO / "experiments" / experiment], None, tmp_path)
     assert "Decoding: greedy, every run." in markdown

@@ -353,13 +353,18 @@ def test_published_baselines_stand_beside_each_preset_with_the_difference(tmp_pa
     assert not (tmp_path / "out3" / "against_published.png").exists()
 
 
-def probe_run(sweep: Path, job: str, model: str, short_bleu: float, data: str = "probe") -> None:
-    """A finished run whose 0-9-word bucket scores `short_bleu`, with its precision and threads recorded."""
+def probe_run(sweep: Path, job: str, model: str, short_bleu: float, data: str = "probe", near_random: float = 1.0) -> None:
+    """A finished run whose 0-9-word bucket scores `short_bleu` and whose `random` contrast at distance 0-4 scores
+    `near_random`, with its precision and threads recorded."""
     write_run(sweep / job, model, 1, [short_bleu])
     (sweep / job / "config.yaml").write_text(f"model:\n  name: {model}\nseed: 1\nthreads: 1\ndata:\n  name: {data}\n")
     split = split_result(short_bleu / 2, 50.0, [short_bleu, short_bleu / 2, short_bleu / 4])
     split["by_length"][0].update(bucket="0-9", low=0, high=10)
     split["length_sensitivity"].update(relative_slope=-0.02, relative_slope_ci=[-0.03, -0.01])
+    split["contrastive"] = {"kinds": {"random": {
+        "overall": {"count": 200, "accuracy": (near_random + 0.5) / 2, "ci": None}, "by_length": [],
+        "by_distance": [{"bucket": "0-4", "low": 0, "high": 5, "count": 100, "accuracy": near_random, "ci": None},
+                        {"bucket": "5-9", "low": 5, "high": 10, "count": 100, "accuracy": 0.5, "ci": None}]}}}
     (sweep / job / "results.json").write_text(json.dumps(
         {"model": model, "data": data, "precision": "bf16", "splits": {"test": split}}))
 
@@ -374,17 +379,25 @@ def sweep_end(sweep: Path, capsys) -> str:
 
 
 def test_the_sweep_end_warns_of_each_probe_model_under_the_calibration_bar_and_no_other(tmp_path, capsys):
-    """The README's rule: a probe model under 80 BLEU on 0-9 words has not learnt the task. Another corpus has
-    no such bar, so its low scores draw no warning."""
+    """The README's rule: a probe model under 80 BLEU on 0-9 words or under 90% on the random contrast at distance
+    0-4 has not learnt the task. Another corpus has no such bar, so its low scores draw no warning."""
     sweep = tmp_path / "sweep"
     probe_run(sweep, "0_rnn", "rnn", 55.7)               # as the main job's plain RNN was in a fresh clone
     probe_run(sweep, "1_rnn_attention", "rnn_attention", 95.0)
-    probe_run(sweep, "2_transformer", "transformer", 80.0)  # at the bar: learnt
+    probe_run(sweep, "2_transformer", "transformer", 80.0, near_random=0.9)  # at both bars: learnt
+    probe_run(sweep, "3_rnn", "rnn", 85.0, near_random=0.85)  # BLEU enough, but guessing the main verb
+    probe_run(sweep, "4_rnn", "rnn", 70.0, near_random=0.6)
     out = sweep_end(sweep, capsys)
     warnings = [line for line in out.splitlines() if line.startswith("warning:")]
-    assert warnings == ["warning: rnn (0_rnn, seed 1) scores 55.70 BLEU on 0-9 source words of 'test', under the "
-                        "calibration bar of 80: it has not learnt the task, so the fall with length it shows is not "
-                        "clean evidence"]
+    unlearnt = ": it has not learnt the task, so the fall with length it shows is not clean evidence"
+    assert warnings == [
+        "warning: rnn (0_rnn, seed 1) scores 55.70 BLEU on 0-9 source words (bar 80) on 'test', under the calibration "
+        "bar" + unlearnt,
+        "warning: rnn (3_rnn, seed 1) scores 85.0% on the random contrast at subject-verb distance 0-4 (bar 90%) on "
+        "'test', under the calibration bar" + unlearnt,
+        "warning: rnn (4_rnn, seed 1) scores 70.00 BLEU on 0-9 source words (bar 80) and 60.0% on the random contrast "
+        "at subject-verb distance 0-4 (bar 90%) on 'test', under the calibration bar" + unlearnt,
+    ]
     other = tmp_path / "other"
     probe_run(other, "0_rnn", "rnn", 20.0, data="files")
     assert "warning:" not in sweep_end(other, capsys)

@@ -73,7 +73,7 @@ def report_value(path: str, split: str, measure: str, view: str, buckets: str | 
         rows = [r for r in read_report_csv(root / path) if (r["split"], r["measure"], r["view"]) == (split, measure, view)]
         missing = ([b for b in buckets or [] if b not in {r["bucket"] for r in rows}]
                    + [m for m in models or [] if m not in {r["model"] for r in rows}])
-        numbers = [r[column] for r in rows if r[column] is not None
+        numbers = [float(r[column]) for r in rows if r[column] not in (None, "")  # ci_low/ci_high are read as text
                    and (buckets is None or r["bucket"] in buckets) and (models is None or r["model"] in models)]
         if missing or not numbers:
             raise ValueError(f"{path} has no {column} at split={split} measure={measure} view={view} "
