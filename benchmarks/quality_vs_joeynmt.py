@@ -348,7 +348,7 @@ def main() -> None:
         data = prepare_data(args.data_root, fresh_directory(args.work_dir), args.train_sentences, first)
         batch_tokens = args.joeynmt_batch_tokens or real_tokens.equal_real_tokens_budget(
             training_examples(data, first), first.train.batch_tokens)
-        session = Session("python benchmarks/quality_vs_joeynmt.py " + shlex.join(sys.argv[1:]), os.getloadavg()[0],
+        session = Session(shlex.join(["python", "benchmarks/quality_vs_joeynmt.py", *sys.argv[1:]]), os.getloadavg()[0],
                           args.minutes, args.presets, args.train_sentences, batch_tokens, args.joeynmt_lr_factors,
                           args.joeynmt_validations_per_epoch)
         session.save(args.work_dir)
