@@ -17,7 +17,7 @@ from seq2seq.data.batching import Example, collate
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.probe import ProbeCorpus
 from seq2seq.data.probe.contrast import (
-    CONTRAST_KINDS, build_contrasts, contrast_table, sequence_log_probs,
+    CONTRAST_KINDS, build_contrasts, contrast_table, outcomes, sequence_log_probs,
 )
 from seq2seq.data.probe.lexicon import INTRANSITIVE, TRANSITIVE, VERBS
 from seq2seq.data.probe.metrics import format_probe_metrics, verb_chance
@@ -260,7 +260,7 @@ def test_accuracy_counts_ties_as_half_and_buckets_hold_what_they_claim():
     lengths, distances = rng.integers(4, 61, 3000), rng.integers(1, 50, 3000)
     reference, contrast = rng.normal(size=3000), rng.normal(size=3000)
     contrast[:100] = reference[:100]  # ties
-    table = contrast_table(reference, contrast, lengths, distances, [0, 5, 10, 20, 60], [0, 10, 30, 70],
+    table = contrast_table(outcomes(reference, contrast), lengths, distances, [0, 5, 10, 20, 60], [0, 10, 30, 70],
                            BootstrapSettings(resamples=500))
     expected = ((reference > contrast) + 0.5 * (reference == contrast)).mean()
     assert table["overall"]["accuracy"] == pytest.approx(expected) and abs(expected - 0.5) < 0.04
@@ -273,10 +273,12 @@ def test_accuracy_counts_ties_as_half_and_buckets_hold_what_they_claim():
             wins = (reference[members] > contrast[members]) + 0.5 * (reference[members] == contrast[members])
             assert row["accuracy"] == pytest.approx(wins.mean())
             assert row["ci"][0] <= row["accuracy"] <= row["ci"][1]
-    perfect = contrast_table(reference + 1e-9, reference, lengths, distances, [0, 100, 200], [0, 100], FEW_RESAMPLES)
+    perfect = contrast_table(outcomes(reference + 1e-9, reference), lengths, distances, [0, 100, 200], [0, 100],
+                             FEW_RESAMPLES)
     assert perfect["overall"]["accuracy"] == 1.0 and perfect["by_distance"][1] == {
         "bucket": "100-199", "low": 100, "high": 200, "count": 0, "correct": 0, "accuracy": None, "ci": None}
-    assert contrast_table(reference, reference, lengths, distances, [0, 100], [0, 100], FEW_RESAMPLES)["overall"]["accuracy"] == 0.5  # no preference: chance
+    tied = contrast_table(outcomes(reference, reference), lengths, distances, [0, 100], [0, 100], FEW_RESAMPLES)
+    assert tied["overall"]["accuracy"] == 0.5  # no preference: chance
 
 
 def test_verb_chance_checks_each_hypothesis_for_a_length_neighbours_verb():

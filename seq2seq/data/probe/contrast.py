@@ -184,11 +184,10 @@ def accuracy_by_bucket(
 
 
 def contrast_table(
-    reference_scores: np.ndarray, contrast_scores: np.ndarray, lengths: np.ndarray, distances: np.ndarray,
-    distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings,
+    correct: np.ndarray, lengths: np.ndarray, distances: np.ndarray, distance_edges: list[int],
+    length_edges: list[int], bootstrap: BootstrapSettings,
 ) -> dict[str, Any]:
-    """Accuracy (reference above contrast; a tie counts ½) overall, by distance, by length."""
-    correct = outcomes(reference_scores, contrast_scores)
+    """Accuracy overall, by distance, by length, from each pair's `outcomes` (1 won, ½ tied, 0 lost)."""
     return {"overall": accuracy_with_interval(correct, bootstrap),
             "by_distance": accuracy_by_bucket(correct, distances, distance_edges, bootstrap),
             "by_length": accuracy_by_bucket(correct, lengths, length_edges, bootstrap)}
@@ -221,10 +220,9 @@ def kind_tables(
     for kind in CONTRAST_KINDS:
         rows = np.array([k for k, c in enumerate(contrasts) if c.kind == kind], dtype=int)
         items = np.array([contrasts[k].item for k in rows], dtype=int)
-        kinds[kind] = contrast_table(reference[items], contrast[rows], lengths[items], distances[items],
-                                     distance_edges, length_edges, bootstrap)
+        correct = outcomes(reference[items], contrast[rows])
+        kinds[kind] = contrast_table(correct, lengths[items], distances[items], distance_edges, length_edges, bootstrap)
         if cells:  # the grid split: distance at fixed length, every cell listed, empty ones too
-            correct = outcomes(reference[items], contrast[rows])
             labels = [text.meta[i].get("cell") for i in items]
             kinds[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
                 correct[[j for j, label in enumerate(labels) if label == cell]], bootstrap)} for cell in cells]
