@@ -153,8 +153,8 @@ FIXED = [
     # Multi30k and wmt_ted recipes (conf/train/multi30k.yaml, wmt_ted.yaml, experiment/context_loss_*.yaml)
     "trains for 60 minutes of wall time on one core", "2,048-token batches, peak learning rate 2e-3, 3e-3 for the RNN presets",
     "trains up to 40 epochs", "8,192-token batches for the attention RNN", "this project's 2-core CPU, decoded with beam 5",
-    "Within the 60 minutes", "each 95% bootstrap interval", "JoeyNMT 2.3.0", "trained side by side for 30 minutes",
-    "then decoded with beam 5 and scored by the same sacrebleu call", "with 95% bootstrap intervals",
+    "Within the 60 minutes", "each 95% bootstrap interval", "JoeyNMT 2.3.0", "trained side by side for 20 minutes",
+    "are decoded with beam 5", "with 95% bootstrap intervals",
     "then decoded with beam 5 on `test`", "(BLEU by source length, 95% bootstrap intervals)",
     "Bahdanau et al.'s -30/-50", "Multi30k (60 minutes of training each, beam 5)",
     # how the code behaves and what it records
