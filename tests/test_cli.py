@@ -111,7 +111,7 @@ def test_train_writes_results_hypotheses_and_run_records(trained):
 def test_the_console_names_the_run_its_precision_and_threads(trained):
     """Every console log line carries the run's label; training starts by naming the precision it trains in (the
     one meta.json records: `auto` picks bf16 where the CPU has it natively) and the torch threads."""
-    logged = [line for line in trained["stdout"].splitlines() if line.startswith("[")]
+    logged = [line for line in trained["stdout"].splitlines() if line.startswith("[20")]  # "[2026-...": log records
     assert logged and all("][rnn_attention s1234][" in line for line in logged), logged[:3]
     precision = json.loads((trained["run_dir"] / "meta.json").read_text())["precision"]
     shown = "bf16 autocast (fp32 weights)" if precision == "bf16" else precision
