@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
-from seq2seq.data.probe.contrast import contrastive_accuracy
+from seq2seq.data.probe.contrast import attractor_verb, contrastive_accuracy
 from seq2seq.data.probe.grammar import Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.data.probe.source_blind import KneserNeyLM
@@ -56,6 +56,8 @@ class ProbeConfig:
     grid_lengths: list[list[int]] = field(default_factory=lambda: [[15, 19], [25, 29], [35, 39]])
     grid_distances: list[list[int]] = field(default_factory=lambda: [[1, 4], [5, 9], [10, 19], [20, 29]])
     grid_per_cell: int = 0  # > 0: a `grid` split with this many pairs per (length, distance) cell
+    # keep a grid pair only when it has an attractor contrast, so every pair enters the paired distance test
+    grid_attractor_only: bool = False
 
     def validate(self) -> None:
         if not MIN_SENTENCE_WORDS <= self.min_words <= self.max_words:
@@ -79,6 +81,8 @@ class ProbeConfig:
         check_edges(self.distance_edges)
         if not isinstance(self.grid_per_cell, int) or self.grid_per_cell < 0:
             raise ValueError(f"probe corpus: grid_per_cell must be a whole number >= 0, got {self.grid_per_cell}")
+        if not isinstance(self.grid_attractor_only, bool):
+            raise ValueError(f"probe corpus: grid_attractor_only must be true or false, got {self.grid_attractor_only!r}")
         for key in ("grid_lengths", "grid_distances"):
             ranges = getattr(self, key)
             if not ranges or any(len(r) != 2 or r[0] > r[1] for r in ranges):
@@ -173,8 +177,10 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     (`length_quotas`), so cells of one band differ in distance, not in length: drawing a random
     length per pair instead let mean length rise with distance inside a band, since long distances
     need room. Each pair is drawn at its length and a random relative-clause depth and kept when its
-    distance falls in the cell. A cell the grammar cannot fill keeps what it found, with a warning,
-    and is reported with its count (possibly 0), never dropped.
+    distance falls in the cell and, with `grid_attractor_only`, when it has an attractor contrast (a
+    relative-clause verb to trade with the main verb): about a quarter of pairs have none, and the
+    paired distance test can use only those that do. A cell the grammar cannot fill keeps what it
+    found, with a warning, and is reported with its count (possibly 0), never dropped.
     """
     rng = random.Random(split_seed(config.seed, GRID_SPLIT))
     depths = range(len(config.depth_weights))
@@ -189,6 +195,8 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
                 clause = sample_clause(rng, length, rng.choice(depths), length)
                 pair = realize(clause) if clause is not None else None
                 if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
+                    continue
+                if config.grid_attractor_only and attractor_verb(pair.meta, lambda verb: True) is None:
                     continue
                 seen.add(pair.src)
                 pair.meta["cell"] = cell
@@ -259,15 +267,17 @@ class ProbeCorpus:
     def fingerprint(self) -> str:
         """sha256 hex of the config and every split's text, to be stored in a run directory.
 
-        Settings left at a value that changes no text (no grid split, uniform length mix) stay out of
-        the hash, so fingerprints recorded before those settings existed still match.
+        Settings left at a value that changes no text (no grid split, uniform length mix, every grid
+        pair kept) stay out of the hash, so fingerprints recorded before those settings existed still match.
         """
         settings = asdict(self.config)
+        if not self.config.grid_attractor_only:
+            settings.pop("grid_attractor_only")
         if self.config.grid_per_cell:
             self.load(GRID_SPLIT)
         else:
-            for key in ("grid_lengths", "grid_distances", "grid_per_cell"):
-                settings.pop(key)
+            for key in ("grid_lengths", "grid_distances", "grid_per_cell", "grid_attractor_only"):
+                settings.pop(key, None)
         if self.config.length_weights is None:
             settings.pop("length_weights")
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
