@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import statistics
+from collections import Counter
 
 import pytest
 
 from seq2seq.data.probe import ProbeCorpus
+from seq2seq.data.probe.contrast import attractor_verb, build_contrasts
 from seq2seq.data.probe.metrics import format_probe_metrics
 from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
 from seq2seq.errors import UserError
@@ -58,6 +60,23 @@ def test_length_and_distance_are_decorrelated_and_the_other_splits_unchanged(cor
 def test_without_grid_per_cell_there_is_no_grid_split_and_the_error_says_how_to_add_it():
     with pytest.raises(UserError, match="grid_per_cell=N adds 'grid'"):
         ProbeCorpus(**{**GRID, "grid_per_cell": 0}).load("grid")
+
+
+def test_grid_attractor_only_keeps_just_the_pairs_the_paired_distance_test_can_use(corpus, tmp_path):
+    strict = ProbeCorpus(**GRID, grid_attractor_only=True)
+    grid = strict.load("grid")
+    has_attractor = [attractor_verb(meta, lambda verb: True) is not None for meta in grid.meta]
+    assert all(has_attractor)
+    assert not all(attractor_verb(meta, lambda verb: True) is not None for meta in corpus.load("grid").meta)
+    assert set(Counter(meta["cell"] for meta in grid.meta).values()) == {12}  # cells still filled, the empty one aside
+    tokenizer = build_tokenizer(TokenizerSettings(vocab_size=400), strict.load("train"), tmp_path)
+    subwords = lambda sentence: len(tokenizer.encode_tgt([sentence])[0])  # noqa: E731
+    attractors = [c for c in build_contrasts(grid, seed=3, subwords=subwords) if c.kind == "attractor"]
+    assert len(attractors) == len(grid.src)  # trading two words keeps the subword count: no pair is lost
+    assert (strict.load("test").src, strict.load("train").src) == (corpus.load("test").src, corpus.load("train").src)
+    assert strict.fingerprint() != corpus.fingerprint()
+    with pytest.raises(ValueError, match="grid_attractor_only must be true or false"):
+        ProbeCorpus(**GRID, grid_attractor_only="yes")
 
 
 def test_the_contrastive_test_lists_every_cell_the_empty_one_included(corpus, tmp_path):
