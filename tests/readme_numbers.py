@@ -7,18 +7,22 @@ FIXED: settings, citations and definitions that no run records, as phrases of th
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from seq2seq.reporting.quoted_numbers import Value, cell_value, config_value, quote, report_value, requote_numbers, table_rows
-from seq2seq.reporting.quoted_tables import requote
+from seq2seq.reporting.quoted_tables import markdown_tables, requote
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 QUICK = "experiments/quick/report.csv"
 PROBE = "experiments/context_loss/report.csv"
+PROBE_RUNS = "experiments/context_loss/runs.csv"
+PROBE_REPORT = "experiments/context_loss/report.md"
 PROBE_30_50 = "experiments/context_loss/30_50/report.csv"
 MULTI30K = "experiments/context_loss_multi30k/report.csv"
 WMT_TED = "experiments/context_loss_wmt_ted/report.csv"
@@ -37,6 +41,25 @@ def whole(number: float) -> str:
 def attractor(cell: str) -> Value:
     """The plain RNN's attractor accuracy in one grid cell, in %."""
     return report_value(PROBE, "grid", "contrastive_attractor", "cell", cell, "rnn", scale=100, fmt="{:.1f}")
+
+
+def rnn_paired_runs(column: str, reduce: Callable[[list[float]], float], fmt: str) -> Value:
+    """`reduce` over the plain RNN's per-seed paired distance tests on the attractor contrast (every band):
+    a bootstrap bound from runs.csv (`ci_low`, `ci_high`), or the sign-flip p from report.md's per-run table."""
+
+    def compute(root: Path) -> str:
+        if column == "p":  # the first per-run paired table is the attractor kind's (CONTRAST_KINDS' order)
+            tables = markdown_tables((root / PROBE_REPORT).read_text(encoding="utf-8"))
+            first = next(n for n, table in enumerate(tables, 1) if "| near − far, points | p |" in table[0])
+            numbers = [float(row["p"]) for row in table_rows(root / PROBE_REPORT, first) if row["model"] == "rnn"]
+        else:
+            with open(root / PROBE_RUNS, encoding="utf-8", newline="") as stream:
+                numbers = [100 * float(row[column]) for row in csv.DictReader(stream)
+                           if (row["split"], row["measure"], row["view"], row["model"])
+                           == ("grid", "contrastive_attractor", "band", "rnn")]
+        return fmt.format(reduce(numbers))
+
+    return Value(f"{PROBE_RUNS} / {PROBE_REPORT} (grid, attractor, paired per run, rnn: {column})", compute)
 
 
 def updates(models: list[str], reduce=None) -> Value:
@@ -78,12 +101,18 @@ QUOTES = [
           report_value(PROBE, "test", "contrastive_attractor", "distance", "0-4", "rnn", scale=100, fmt="{:.1f}")),
     quote("it keeps the main verb itself ({}% on the random contrast at distance 40–59)",
           report_value(PROBE, "test", "contrastive_random", "distance", "40-59", "rnn", scale=100, fmt="{:.1f}")),
-    quote("(near minus far: {}, {} and {} points in the three bands)",
-          *(report_value(PROBE, "grid", "contrastive_attractor", "band", band, "rnn", scale=100, fmt="{:+.1f}")
-            for band in ("L15-19: D1-4 − D10-19", "L25-29: D1-4 − D20-29", "L35-39: D1-4 − D20-29"))),
-    quote("but with {} to {} pairs per band",
-          *(report_value(PROBE, "grid", "contrastive_attractor", "band", None, "rnn", reduce=extreme, column="count",
-                         fmt=whole) for extreme in (min, max))),
+    quote("the plain RNN's attractor accuracy falls from the nearest to the farthest distance by {}, {} and {} points "
+          "in the three bands (mean over seeds), to {}–{}% in the farthest cells.",
+          *(report_value(PROBE, "grid", "contrastive_attractor", "band", band, "rnn", scale=100, fmt="{:.1f}")
+            for band in ("L15-19: D1-4 − D10-19", "L25-29: D1-4 − D20-29", "L35-39: D1-4 − D20-29")),
+          *(report_value(PROBE, "grid", "contrastive_attractor", "cell", ["L15-19 D10-19", "L25-29 D20-29", "L35-39 D20-29"],
+                         "rnn", reduce=extreme, scale=100, fmt="{:.1f}") for extreme in (min, max))),
+    quote("Every seed's difference is positive in every band, from {} to {} points; the largest sign-flip p of the nine "
+          "is {} and the next largest {}",
+          rnn_paired_runs("value", min, "{:+.1f}"), rnn_paired_runs("value", max, "{:+.1f}"),
+          rnn_paired_runs("p", max, "{:.3g}"), rnn_paired_runs("p", lambda ps: sorted(ps)[-2], "{:.3g}")),
+    quote("On the `random` contrast the same comparison moves it by at most {} points",
+          report_value(PROBE, "grid", "contrastive_random", "band", None, "rnn", reduce=max, scale=100, fmt="{:.1f}")),
     quote("The Transformer keeps the attractor at {}% or more up to distance 20–29 and falls to {}% at 40–59",
           report_value(PROBE, "test", "contrastive_attractor", "distance", ["0-4", "5-9", "10-19", "20-29"], "transformer",
                        reduce=min, scale=100, fmt="{:.1f}"),
@@ -140,8 +169,8 @@ FIXED = [
     "3,000 updates of 1,024-token batches, constant learning rate 3·10⁻³", "the RNNs have 256-unit states",
     "d_model 128 with 2+2 layers", "The plain RNN alone gets 5,000 updates", "at 3,000 it was still learning",
     "follows Sennrich (2017)", "(a tie counts ½)", "simultaneous 95% intervals", "bands of five lengths", "such as a distance of 20 in a 15-word sentence",
-    "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 50 pairs in every cell",
-    "(a cell the grammar cannot fill has 0;", "(chance 50)",
+    "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 300 pairs in every cell",
+    "(a cell the grammar cannot fill has 0)", "(chance 50)",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
     "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4, below)",
     "Every preset has at least 80 BLEU on 0–9 words and at least 90% on the `random` contrast at distance 0–4",

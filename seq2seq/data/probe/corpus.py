@@ -178,8 +178,8 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     length per pair instead let mean length rise with distance inside a band, since long distances
     need room. Each pair is drawn at its length and a random relative-clause depth and kept when its
     distance falls in the cell and, with `grid_attractor_only`, when it has an attractor contrast (a
-    relative-clause verb to trade with the main verb): about a quarter of pairs have none, and the
-    paired distance test can use only those that do. A cell the grammar cannot fill keeps what it
+    relative-clause verb to trade with the main verb), since the paired distance test can use only
+    those pairs. A cell the grammar cannot fill keeps what it
     found, with a warning, and is reported with its count (possibly 0), never dropped.
     """
     rng = random.Random(split_seed(config.seed, GRID_SPLIT))
