@@ -45,13 +45,13 @@ def attractor(cell: str) -> Value:
 
 def rnn_paired_runs(column: str, reduce: Callable[[list[float]], float], fmt: str) -> Value:
     """`reduce` over the plain RNN's per-seed paired distance tests on the attractor contrast (every band):
-    a bootstrap bound from runs.csv (`ci_low`, `ci_high`), or the sign-flip p from report.md's per-run table."""
+    a column of runs.csv (`value`, `ci_low`, `ci_high`), or the sign-flip p from report.md's per-run table."""
 
     def compute(root: Path) -> str:
         if column == "p":  # the first per-run paired table is the attractor kind's (CONTRAST_KINDS' order)
             tables = markdown_tables((root / PROBE_REPORT).read_text(encoding="utf-8"))
-            first = next(n for n, table in enumerate(tables, 1) if "| near − far, points | p |" in table[0])
-            numbers = [float(row["p"]) for row in table_rows(root / PROBE_REPORT, first) if row["model"] == "rnn"]
+            number = next(n for n, table in enumerate(tables, 1) if "| near − far, points | p |" in table[0])
+            numbers = [float(row["p"]) for row in table_rows(root / PROBE_REPORT, number) if row["model"] == "rnn"]
         else:
             with open(root / PROBE_RUNS, encoding="utf-8", newline="") as stream:
                 numbers = [100 * float(row[column]) for row in csv.DictReader(stream)

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from seq2seq.data.probe import ProbeCorpus
-from seq2seq.data.probe.contrast import attractor_verb, build_contrasts
+from seq2seq.data.probe.contrast import build_contrasts, has_attractor_contrast
 from seq2seq.data.probe.metrics import format_probe_metrics
 from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
 from seq2seq.errors import UserError
@@ -65,9 +65,8 @@ def test_without_grid_per_cell_there_is_no_grid_split_and_the_error_says_how_to_
 def test_grid_attractor_only_keeps_just_the_pairs_the_paired_distance_test_can_use(corpus, tmp_path):
     strict = ProbeCorpus(**GRID, grid_attractor_only=True)
     grid = strict.load("grid")
-    has_attractor = [attractor_verb(meta, lambda verb: True) is not None for meta in grid.meta]
-    assert all(has_attractor)
-    assert not all(attractor_verb(meta, lambda verb: True) is not None for meta in corpus.load("grid").meta)
+    assert all(has_attractor_contrast(meta) for meta in grid.meta)
+    assert not all(has_attractor_contrast(meta) for meta in corpus.load("grid").meta)
     assert set(Counter(meta["cell"] for meta in grid.meta).values()) == {12}  # cells still filled, the empty one aside
     tokenizer = build_tokenizer(TokenizerSettings(vocab_size=400), strict.load("train"), tmp_path)
     subwords = lambda sentence: len(tokenizer.encode_tgt([sentence])[0])  # noqa: E731

@@ -99,6 +99,11 @@ def attractor_verb(meta: dict, fits: Callable[[str], bool]) -> str | None:
     return next((verb["en"] for verb in candidates if fits(verb["en"])), None)
 
 
+def has_attractor_contrast(meta: dict) -> bool:
+    """Whether the pair has a relative-clause verb to trade with its main verb, whatever the tokenizer."""
+    return attractor_verb(meta, lambda verb: True) is not None
+
+
 def random_verb(meta: dict, rng: random.Random, fits: Callable[[str], bool]) -> str | None:
     """A lexicon verb of the main verb's transitivity (all forms are simple past), not in the
     sentence, that `fits`; None when there is none."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
-from seq2seq.data.probe.contrast import attractor_verb, contrastive_accuracy
+from seq2seq.data.probe.contrast import contrastive_accuracy, has_attractor_contrast
 from seq2seq.data.probe.grammar import Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.data.probe.source_blind import KneserNeyLM
@@ -179,8 +179,8 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
     need room. Each pair is drawn at its length and a random relative-clause depth and kept when its
     distance falls in the cell and, with `grid_attractor_only`, when it has an attractor contrast (a
     relative-clause verb to trade with the main verb), since the paired distance test can use only
-    those pairs. A cell the grammar cannot fill keeps what it
-    found, with a warning, and is reported with its count (possibly 0), never dropped.
+    those pairs. A cell the grammar cannot fill keeps what it found, with a warning, and is reported
+    with its count (possibly 0), never dropped.
     """
     rng = random.Random(split_seed(config.seed, GRID_SPLIT))
     depths = range(len(config.depth_weights))
@@ -196,7 +196,7 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
                 pair = realize(clause) if clause is not None else None
                 if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
                     continue
-                if config.grid_attractor_only and attractor_verb(pair.meta, lambda verb: True) is None:
+                if config.grid_attractor_only and not has_attractor_contrast(pair.meta):
                     continue
                 seen.add(pair.src)
                 pair.meta["cell"] = cell
@@ -271,13 +271,13 @@ class ProbeCorpus:
         pair kept) stay out of the hash, so fingerprints recorded before those settings existed still match.
         """
         settings = asdict(self.config)
-        if not self.config.grid_attractor_only:
-            settings.pop("grid_attractor_only")
         if self.config.grid_per_cell:
             self.load(GRID_SPLIT)
+            unused = [] if self.config.grid_attractor_only else ["grid_attractor_only"]
         else:
-            for key in ("grid_lengths", "grid_distances", "grid_per_cell", "grid_attractor_only"):
-                settings.pop(key, None)
+            unused = ["grid_lengths", "grid_distances", "grid_per_cell", "grid_attractor_only"]
+        for key in unused:
+            settings.pop(key)
         if self.config.length_weights is None:
             settings.pop("length_weights")
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
