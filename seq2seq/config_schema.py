@@ -150,6 +150,7 @@ class TrainConfig:
     early_stopping_metric: str = MISSING
     valid_max_sentences: Optional[int] = MISSING
     log_every: int = MISSING
+    valid_every: Optional[int] = None  # runs saved before this key existed validated once per epoch
     seed: int = MISSING
     resume: bool = MISSING
     tensorboard: bool = False  # runs saved before this key existed wrote no event files

@@ -115,7 +115,7 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         state = load_checkpoint(run.last_checkpoint)
         trainer.load_state_dict(state)
         if distributed.is_main:
-            run.trim_metrics(trainer.epoch, trainer.step)
+            run.trim_metrics(trainer.epoch + (1 if trainer.epoch_batches else 0), trainer.step)  # mid-epoch: its records
         log.info("resumed from %s at epoch %d, step %d", run.last_checkpoint, trainer.epoch, trainer.step)
     validate = validation(model, tokenizer, config, valid, valid_examples, device, precision)
     writes_curves = config.train.tensorboard and distributed.is_main  # rank 0 alone writes, as for metrics.jsonl

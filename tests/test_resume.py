@@ -81,3 +81,58 @@ def test_resuming_with_a_bigger_budget_rescores_what_the_new_best_checkpoint_tra
     assert results["splits"]["test"] == fresh_results["splits"]["test"]
     produced_by = results["splits"]["test"]["checkpoint"]
     assert (produced_by["path"], produced_by["epoch"], produced_by["step"]) == ("checkpoints/best.pt", best["epoch"], best["step"])
+
+
+MID_EPOCH = ["train.max_epochs=2", "train.patience=20", "train.valid_every=2"]
+
+
+def test_valid_every_validates_and_saves_inside_epochs_and_a_kill_resumes_mid_epoch(tmp_path):
+    """Corpora whose epochs take many minutes validate every `valid_every` updates; a run killed after a
+    mid-epoch checkpoint continues that epoch's batches and ends exactly where an uninterrupted run ends."""
+    files = write_corpus(tmp_path / "data")
+    cache = tmp_path / "cache"
+    args = [*files_overrides(files), *SMALL_MODEL, *MID_EPOCH]
+    straight = tmp_path / "straight"
+    assert run("seq2seq-train", *args, f"hydra.run.dir={straight}", cache=cache).returncode == 0
+    epochs = sorted(valid_records(straight))
+    assert [e for e in epochs if e != int(e)], "precondition: validations inside an epoch, at fractional epochs"
+    assert epochs[-1] == 2 and all(step % 2 == 0 for e, (step, _, _) in valid_records(straight).items() if e != int(e))
+
+    killed = tmp_path / "killed"  # killed by the first save, which is mid-epoch (step 2 of epoch 1)
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
+    process = subprocess.Popen([str(BIN / "seq2seq-train"), *args, f"hydra.run.dir={killed}"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    assert (state["epoch"], state["epoch_batches"]) == (0, 2) and not (killed / "results.json").exists()
+
+    resumed = run("seq2seq-train", *args, f"hydra.run.dir={killed}", "train.resume=true", cache=cache)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert valid_records(killed) == valid_records(straight)
+    final = [json.loads((d / "results.json").read_text())["splits"]["test"] for d in (killed, straight)]
+    assert final[0]["bleu"] == final[1]["bleu"]
+
+
+def test_a_step_budget_leaves_the_epoch_open_and_a_bigger_one_finishes_it(tmp_path):
+    """A run stopped by train.max_steps inside an epoch, trained on with a bigger budget, sees the batches an
+    uninterrupted run with that budget sees (the rest of the epoch, not a new epoch)."""
+    files = write_corpus(tmp_path / "data")
+    cache = tmp_path / "cache"
+    args = [*files_overrides(files), *SMALL_MODEL, "train.max_epochs=3", "train.patience=20"]
+    straight = tmp_path / "straight"
+    assert run("seq2seq-train", *args, "train.max_steps=9", f"hydra.run.dir={straight}", cache=cache).returncode == 0
+    staged = tmp_path / "staged"
+    first = run("seq2seq-train", *args, "train.max_steps=3", f"hydra.run.dir={staged}", cache=cache)
+    assert first.returncode == 0, first.stderr[-2000:]
+    state = torch.load(staged / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    assert (state["epoch"], state["epoch_batches"], state["step"]) == (0, 3, 3), "the epoch stays open at step 3"
+    more = run("seq2seq-train", *args, "train.max_steps=9", "train.resume=true", f"hydra.run.dir={staged}", cache=cache)
+    assert more.returncode == 0, more.stderr[-2000:]
+    weights = [torch.load(d / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)["model"]
+               for d in (staged, straight)]
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[1])

@@ -1,12 +1,12 @@
 """The training loop: teacher forcing, label-smoothed cross-entropy, Adam, clipping, warm-up.
 
-Per epoch it asks its hooks to validate, keeps the best score, and stops early when the score has
-not improved for `patience` epochs. What validation means (loss, greedy BLEU) and where state is
+After every epoch (and every `valid_every` updates, where set) it asks its hooks to validate and save,
+keeps the best score, and stops early when the score has not improved for `patience` validations. What validation means (loss, greedy BLEU) and where state is
 written (checkpoints, metrics) belong to the caller, which passes them in as `TrainingHooks`: the
 loop knows the model, its settings and nothing of files or tokenizers. Its state (`state_dict`)
-holds everything needed to continue (optimizer, schedule, RNG states, epoch), and each epoch's data
-order derives from the seed and the epoch number, so a resumed run sees the batches an uninterrupted
-run would have seen.
+holds everything needed to continue (optimizer, schedule, RNG states, epoch and the batches of it already
+trained), and each epoch's data order derives from the seed and the epoch number, so a resumed run sees
+the batches an uninterrupted run would have seen, from a mid-epoch checkpoint too.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def check_train_settings(settings: DictConfig) -> None:
     for key in ("max_epochs", "batch_tokens", "patience", "log_every"):
         if settings[key] < 1:
             raise ValueError(f"train.{key}={settings[key]!r}: must be a whole number >= 1")
+    if settings.get("valid_every") is not None and settings.valid_every < 1:
+        raise ValueError(f"train.valid_every={settings.valid_every!r}: must be null or a whole number >= 1")
     if settings.lr <= 0 or not 0 <= settings.label_smoothing < 1:
         raise ValueError(f"train.lr={settings.lr} must be > 0 and train.label_smoothing={settings.label_smoothing} in [0, 1)")
 
@@ -117,7 +119,7 @@ class TrainingHooks:
     """What the loop calls out to; the caller decides what validation means and where things go.
 
     `validate()` scores the current model ({"loss", "bleu", ...}); `save(state, improved)` keeps the
-    trainer's state after an epoch; `log(record)` records metrics; `last_saved()` names the last
+    trainer's state after each validation; `log(record)` records metrics; `last_saved()` names the last
     saved state, for the message when the loss diverges.
     """
 
@@ -145,7 +147,8 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate_factor(settings.schedule, settings.warmup_steps, step)
         )
-        self.epoch = self.step = self.bad_epochs = 0
+        self.epoch = self.step = self.bad_epochs = 0  # bad_epochs: validations since the best one
+        self.epoch_batches = 0  # batches of epoch `epoch + 1` already trained (a checkpoint saved mid-epoch)
         self.best_score = -math.inf
         self.elapsed = 0.0
         self.hooks = TrainingHooks(validate=dict)
@@ -157,6 +160,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "epoch": self.epoch,
+            "epoch_batches": self.epoch_batches,
             "step": self.step,
             "best_score": self.best_score,
             "bad_epochs": self.bad_epochs,
@@ -170,6 +174,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch, self.step = state["epoch"], state["step"]
+        self.epoch_batches = state.get("epoch_batches", 0)  # checkpoints saved before mid-epoch validation: 0
         self.best_score, self.bad_epochs = state["best_score"], state["bad_epochs"]
         self.elapsed = state["elapsed"]
         random.setstate(state["rng"]["python"])
@@ -194,17 +199,20 @@ class Trainer:
         self.step += 1
         return loss
 
-    def _train_epoch(self, examples: list[Example], deadline: float | None) -> None:
-        """One pass over the data, or less where a step or time limit ends it."""
+    def _train_epoch(self, examples: list[Example], deadline: float | None, started: float) -> int:
+        """One pass over the data (from where a mid-epoch checkpoint left it), validating every `valid_every`
+        updates; returns early where a step or time limit, or patience spent mid-epoch, ends training.
+        Returns the epoch's number of batches (`epoch_batches` says how many of them were trained)."""
         settings = self.settings
         batches = token_batches(examples, settings.batch_tokens, shuffle=True, seed=settings.seed + self.epoch)
         batches = shard(batches, self.distributed)  # the same shuffled list on every rank, a different share each
-        progress = tqdm(batches, desc=f"epoch {self.epoch + 1}", unit="batch",
+        progress = tqdm(batches[self.epoch_batches:], desc=f"epoch {self.epoch + 1}", unit="batch",
                         disable=None if self.distributed.is_main else True, leave=False)
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             batch = collate(group).to(self.device)
             loss = self.train_step(batch)
+            self.epoch_batches += 1
             window_tokens += batch.num_tgt_tokens
             if self.step % settings.log_every == 0:
                 seconds = time.perf_counter() - window_start
@@ -217,9 +225,35 @@ class Trainer:
                 progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                 window_tokens, window_start = 0, time.perf_counter()
             if settings.max_steps and self.step >= settings.max_steps:
-                return
+                break
             if deadline is not None and time.perf_counter() >= deadline:
-                return
+                break
+            valid_every = settings.get("valid_every")
+            if valid_every and self.step % valid_every == 0 and self.epoch_batches < len(batches):
+                self._validate_and_save(started, epoch=self.epoch + self.epoch_batches / len(batches))
+                window_start = time.perf_counter()  # validation time is not training throughput
+                if self.bad_epochs >= settings.patience:
+                    break
+        return len(batches)
+
+    def _validate_and_save(self, started: float, epoch: float) -> None:
+        """Validate, keep the best score, log and save; `epoch` is fractional for a mid-epoch validation."""
+        self.model.eval()
+        scores = self.hooks.validate()
+        self.model.train()
+        self.elapsed = time.perf_counter() - started
+        score = scores["bleu"] if self.settings.early_stopping_metric == "bleu" else -scores["loss"]
+        improved = score > self.best_score
+        if improved:
+            self.best_score, self.bad_epochs = score, 0
+        else:
+            self.bad_epochs += 1
+        epoch = int(epoch) if epoch == int(epoch) else round(epoch, 3)
+        self.hooks.log({"kind": "valid", "epoch": epoch, "step": self.step, **scores, "best": improved,
+                        "elapsed_s": self.elapsed})
+        log.info("epoch %s step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", epoch, self.step,
+                 scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
+        self.hooks.save(self.state_dict(), improved)
 
     def limit_reached(self) -> bool:
         """Whether training is over: epochs, steps or minutes used up, or patience run out.
@@ -233,7 +267,8 @@ class Trainer:
                 or bool(settings.max_minutes and self.elapsed >= settings.max_minutes * 60))
 
     def fit(self, train_examples: list[Example], hooks: TrainingHooks) -> TrainingOutcome:
-        """Train until a limit is reached, validating, logging and saving through `hooks` after every epoch."""
+        """Train until a limit is reached, validating, logging and saving through `hooks` after every epoch
+        (and every `valid_every` updates)."""
         settings, self.hooks = self.settings, hooks
         self.model.train()
         log.info("training on %s in %s with %d thread(s)", self.device,
@@ -241,24 +276,14 @@ class Trainer:
         started = time.perf_counter() - self.elapsed
         deadline = started + settings.max_minutes * 60 if settings.max_minutes else None
         while not self.limit_reached():
-            self._train_epoch(train_examples, deadline)  # a step or time limit may cut it short
-            self.epoch += 1
-            self.model.eval()
-            scores = hooks.validate()
-            self.model.train()
-            self.elapsed = time.perf_counter() - started
-            score = scores["bleu"] if settings.early_stopping_metric == "bleu" else -scores["loss"]
-            improved = score > self.best_score
-            if improved:
-                self.best_score, self.bad_epochs = score, 0
-            else:
-                self.bad_epochs += 1
-            hooks.log({"kind": "valid", "epoch": self.epoch, "step": self.step, **scores, "best": improved,
-                       "elapsed_s": self.elapsed})
-            log.info("epoch %d step %d: valid loss %.3f ppl %.2f BLEU %.2f%s", self.epoch, self.step,
-                     scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
-            hooks.save(self.state_dict(), improved)
+            batches = self._train_epoch(train_examples, deadline, started)  # a step or time limit may cut it short
+            if self.bad_epochs >= settings.patience:  # spent by a validation inside the epoch, already saved
+                break
+            if self.epoch_batches >= batches:
+                self.epoch, self.epoch_batches = self.epoch + 1, 0
+            # cut short, the epoch stays open: training on with a bigger budget (train.resume=true) finishes it
+            self._validate_and_save(started, epoch=self.epoch + self.epoch_batches / max(batches, 1))
         stopped_early = self.bad_epochs >= settings.patience
         if stopped_early:
-            log.info("no improvement for %d epochs: stopped early", self.bad_epochs)
+            log.info("no improvement for %d validations: stopped early", self.bad_epochs)
         return TrainingOutcome(self.epoch, self.step, self.best_score, stopped_early, self.elapsed)
