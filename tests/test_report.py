@@ -450,3 +450,57 @@ def test_runs_decoded_differently_are_refused_unless_asked_then_never_averaged(t
     markdown = write_report([sweep], None, tmp_path / "same")
     assert "Decoding: rnn: greedy; rnn_attention: unknown." in markdown
     assert by_key(aggregate(collect_runs([sweep]), "test"), "bleu")[("rnn", "all")]["seeds"] == 2
+
+
+def real_data_run(sweep: Path, job: str, model: str, short_bleu: float, seed: int = 1) -> None:
+    """A finished run on a real corpus whose 0-14-word bucket scores `short_bleu`, with its output length ratio
+    per bucket and the throughput of its updates."""
+    write_run(sweep / job, model, seed, [short_bleu])
+    split = split_result(short_bleu / 2, 50.0, [short_bleu, short_bleu / 2, short_bleu / 4])
+    split["by_length"][0].update(bucket="0-14", low=0, high=15)
+    split["length_ratio"] = 0.9
+    for row, ratio in zip(split["by_length"], (1.0, 0.9, 0.6)):
+        row["length_ratio"] = ratio
+    training = {"epochs": 1, "steps": 100, "seconds": 600.0, "tgt_tokens_per_s": 1500.0 + seed, "padding": 0.25}
+    (sweep / job / "results.json").write_text(json.dumps(
+        {"model": model, "data": "debian_docs", "training": training, "splits": {"test": split}}))
+
+
+def test_short_sentence_parity_is_printed_with_the_bar_and_each_models_verdict(tmp_path, capsys):
+    """Issue 37: before a length claim on real data, every model must reach 70% of the best model's BLEU on
+    0-14 source words; the report and the sweep's end say who clears it."""
+    from seq2seq.reporting.parity import parity_rows
+
+    sweep = tmp_path / "sweep"
+    real_data_run(sweep, "0_rnn", "rnn", 13.9)              # 69.5% of 20: under the bar
+    real_data_run(sweep, "1_rnn_attention", "rnn_attention", 14.0)  # exactly 70%: clears it
+    real_data_run(sweep, "2_transformer", "transformer", 20.0)
+    out = sweep_end(sweep, capsys)
+    report = (sweep / "report.md").read_text()
+    for text in (out, report):
+        assert "the bar is 70% of the best model's BLEU on 0-14 source words" in text
+        assert "| `rnn` | 13.90 [12.90, 14.90] | 70% | **no** |" in text  # 69.5% rounds to 70%: the verdict decides
+        assert "| `rnn_attention` | 14.00 [13.00, 15.00] | 70% | yes |" in text
+        assert "| `transformer` | 20.00 [19.00, 21.00] | 100% | yes |" in text
+    verdicts = {e["model"]: e["clears"] for e in parity_rows(read_report_csv(sweep / "report.csv"))}
+    assert verdicts == {"rnn": False, "rnn_attention": True, "transformer": True}
+    probe = tmp_path / "p"  # no 0-14 bucket: no parity section
+    probe_run(probe, "0_rnn", "rnn", 20.0)
+    probe_run(probe, "1_rnn_attention", "rnn_attention", 95.0)
+    assert "Short-sentence parity" not in sweep_end(probe, capsys) + (probe / "report.md").read_text()
+
+
+def test_the_report_tables_output_length_ratio_by_bucket_and_each_runs_throughput(tmp_path):
+    """A model that stops early and one that mistranslates look alike in BLEU: the length ratio tells them apart.
+    What each run's updates cost (real target tokens per second, padding) stands beside its budget."""
+    sweep = tmp_path / "sweep"
+    real_data_run(sweep, "0_rnn", "rnn", 20.0, seed=1)
+    real_data_run(sweep, "1_rnn", "rnn", 20.0, seed=2)
+    write_report([sweep], None, sweep)
+    report = (sweep / "report.md").read_text()
+    assert "| model | seeds | minutes of training | updates | target tokens/s | padding % | runs (seed) |" in report
+    assert "| rnn | 2 | 10.0 ± 0.0 | 100 ± 0 | 1502 ± 1 | 25.0 ± 0.0 | 0_rnn (1), 1_rnn (2) |" in report
+    ratio = report[report.index("### Output length"):]
+    assert "| **all** | 30 | 0.90 ± 0.00 |" in ratio and "| 20+ | 10 | 0.60 ± 0.00 |" in ratio
+    rows = by_key(read_report_csv(sweep / "report.csv"), "length_ratio")
+    assert rows[("rnn", "0-14")]["mean"] == 1.0

@@ -15,9 +15,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.errors import UserError
 from seq2seq.reporting.calibration import calibration_warnings
+from seq2seq.reporting.parity import parity_lines
 from seq2seq.reporting.sweep import (
     REPORT_CSV,
     Run,
+    _cell,
     against_published,
     collect_runs,
     read_report_csv,
@@ -71,5 +73,6 @@ class ReportWhenSweepEnds(Callback):
             split = rows[0]["split"]
             lines += headline_markdown([r for r in rows if r["split"] == split], split) + [""]
             lines += run_settings(runs) + calibration_warnings(runs, split) + [""]
+            lines += parity_lines([r for r in rows if r["split"] == split], _cell)
         lines += [f"Report: {sweep / 'report.md'}", f"BLEU by length: {sweep / 'bleu_by_length.png'}"]
         print("\n".join(lines), flush=True)

@@ -24,6 +24,7 @@ from seq2seq.files import read_records, write_text
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
 from seq2seq.reporting.decodings import decoding_lines, label_by_decoding
 from seq2seq.reporting.plots import SOURCE_BLIND, plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
+from seq2seq.reporting.parity import parity_lines
 from seq2seq.run_dir import Results, RunDir
 
 METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); runs recorded before it have none
@@ -159,14 +160,18 @@ def _score(measure: str, view: str, bucket: str, value: float | None, count: int
 def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One split of one run as flat scores (measure, view, bucket): what the report averages over seeds.
 
-    BLEU and chrF overall and by source length, the BLEU-per-word slope, and the contrastive verb test
-    per kind (`contrastive_attractor`, ...) overall and by distance, length and grid cell.
+    BLEU and chrF overall and by source length (and the output's length ratio), the BLEU-per-word slope, and the
+    contrastive verb test per kind (`contrastive_attractor`, ...) overall and by distance, length and grid cell.
     """
     scores = []
     for metric in (m for m in METRICS if m in result):
         scores.append(_score(metric, "all", "all", result.get(metric), result.get("sentences"), result.get(f"{metric}_ci")))
         scores += [_score(metric, "length", row["bucket"], row.get(metric), row.get("count"), row.get(f"{metric}_ci"),
                           row.get("midpoint")) for row in result.get("by_length", [])]
+    if result.get("length_ratio") is not None:  # runs scored before it existed have none
+        scores.append(_score("length_ratio", "all", "all", result["length_ratio"], result.get("sentences")))
+        scores += [_score("length_ratio", "length", row["bucket"], row.get("length_ratio"), row.get("count"),
+                          midpoint=row.get("midpoint")) for row in result.get("by_length", [])]
     slope = result.get("length_sensitivity") or {}
     if slope.get("slope") is not None:
         scores.append(_score("bleu_slope", "all", "all", slope["slope"], result.get("sentences"), slope.get("slope_ci")))
@@ -207,10 +212,13 @@ def group_by_model(runs: list[Run], split: str) -> dict[str, list[Run]]:
 
 def training_scores(training: dict[str, Any] | None) -> list[dict[str, Any]]:
     """What a score was bought with: minutes of training (validations included, as `train.max_minutes`
-    counts them) and updates, so a budget that was met, or not, stands beside the scores."""
+    counts them) and updates, so a budget that was met, or not, stands beside the scores; and how fast the
+    updates went (real target tokens per second, validation excluded) with the share of padding (%)."""
     training = training or {}
     seconds, steps = training.get("seconds"), training.get("steps")
-    values = {"train_minutes": None if seconds is None else seconds / 60, "train_updates": steps}
+    values = {"train_minutes": None if seconds is None else seconds / 60, "train_updates": steps,
+              "train_tokens_per_s": training.get("tgt_tokens_per_s"),  # runs trained before it was counted: none
+              "train_padding": None if training.get("padding") is None else 100 * training["padding"]}
     return [_score(measure, "all", "all", value, None) for measure, value in values.items() if value is not None]
 
 
@@ -311,7 +319,7 @@ def wide_table(rows: list[dict[str, Any]], measure: str, view: str, with_all: bo
     chosen = [r for r in rows if r["measure"] == measure and (r["view"] == view or (with_all and r["view"] == "all"))]
     models = list(dict.fromkeys(r["model"] for r in chosen))
     cells = {(r["bucket"], r["model"]): r for r in chosen}
-    count_title = "sentences" if measure in METRICS else "pairs"
+    count_title = "sentences" if measure in (*METRICS, "length_ratio") else "pairs"
     lines = [f"| {VIEW_TITLES[view]} | {count_title} | " + " | ".join(f"`{m}`" for m in models) + " |",
              "|---|--:|" + "--:|" * len(models)]
     for bucket in dict.fromkeys(r["bucket"] for r in chosen):
@@ -369,6 +377,12 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
             lines += [f"### {title} by source length", ""] + wide_table(rows, metric, "length")
             lines += slope_lines(rows) if metric == "bleu" else []
             lines.append("")
+            lines += parity_lines(rows, _cell) if metric == "bleu" else []
+    if any(r["measure"] == "length_ratio" for r in rows):
+        lines += ["### Output length: hypothesis / reference length by source length", "",
+                  "BLEU's length ratio (its brevity penalty's input): below 1 a model says less than the reference, as "
+                  "one that stops early on long inputs does; a model that mistranslates keeps it near 1.", ""]
+        lines += wide_table(rows, "length_ratio", "length") + [""]
     lines += against_published(rows)
     kinds = list(dict.fromkeys(r["measure"] for r in rows if r["measure"].startswith("contrastive_")))
     for measure in kinds:
@@ -474,14 +488,17 @@ def report_markdown(splits: list[str], runs: list[Run], rows: list[dict[str, Any
     seeds = {r.name: r.seed for r in runs}
     if splits:
         budget = {(r["measure"], r["model"]): r for r in rows if r["split"] == splits[0] and r["measure"].startswith("train_")}
-        lines += ["| model | seeds | minutes of training | updates | runs (seed) |", "|---|--:|--:|--:|---|"]
+        speed = [("train_tokens_per_s", 0), ("train_padding", 1)] if any(m == "train_tokens_per_s" for m, _ in budget) else []
+        lines += ["| model | seeds | minutes of training | updates |"
+                  + (" target tokens/s | padding % |" if speed else "") + " runs (seed) |",
+                  "|---|--:|--:|--:|" + "--:|" * len(speed) + "---|"]
         for model, members in group_by_model(runs, splits[0]).items():
             names = ", ".join(f"{r.name} ({r.seed})" for r in members)
             repeated = len(members) - len({seeds[r.name] for r in members})
             note = f"; {repeated} run(s) repeat a seed: their spread is not seed variance" if repeated else ""
-            minutes, updates = (_cell(budget.get((measure, model)), digits=digits)
-                                for measure, digits in (("train_minutes", 1), ("train_updates", 0)))
-            lines.append(f"| {model} | {len(members)} | {minutes} | {updates} | {_escape(names + note)} |")
+            cells = [_cell(budget.get((measure, model)), digits=digits)
+                     for measure, digits in (("train_minutes", 1), ("train_updates", 0), *speed)]
+            lines.append(f"| {model} | {len(members)} | {' | '.join(cells)} | {_escape(names + note)} |")
         lines.append("")
     for split in splits:
         lines += split_markdown(split, runs, [r for r in rows if r["split"] == split],

@@ -112,6 +112,7 @@ class TrainingOutcome:
     best_score: float
     stopped_early: bool
     seconds: float
+    throughput: dict[str, float | None]  # see `Trainer.throughput`
 
 
 @dataclass
@@ -151,6 +152,8 @@ class Trainer:
         self.epoch_batches = 0  # batches of epoch `epoch + 1` already trained (a checkpoint saved mid-epoch)
         self.best_score = -math.inf
         self.elapsed = 0.0
+        # what the updates cost, validation left out: seconds in train_step and the positions of its batches
+        self.counts = {"step_seconds": 0.0, "tgt_tokens": 0, "real_positions": 0, "padded_positions": 0}
         self.hooks = TrainingHooks(validate=dict)
 
     def state_dict(self) -> dict[str, Any]:
@@ -165,6 +168,7 @@ class Trainer:
             "best_score": self.best_score,
             "bad_epochs": self.bad_epochs,
             "elapsed": self.elapsed,
+            "counts": dict(self.counts),
             "rng": {"python": random.getstate(), "torch": torch.get_rng_state()},
         }
 
@@ -177,6 +181,7 @@ class Trainer:
         self.epoch_batches = state.get("epoch_batches", 0)  # checkpoints saved before mid-epoch validation: 0
         self.best_score, self.bad_epochs = state["best_score"], state["bad_epochs"]
         self.elapsed = state["elapsed"]
+        self.counts.update(state.get("counts", {}))  # checkpoints saved before the counts: from zero
         random.setstate(state["rng"]["python"])
         torch.set_rng_state(state["rng"]["torch"])
 
@@ -210,8 +215,11 @@ class Trainer:
                         disable=None if self.distributed.is_main else True, leave=False)
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
-            batch = collate(group).to(self.device)
+            host_batch = collate(group)
+            batch = host_batch.to(self.device)
+            before = time.perf_counter()
             loss = self.train_step(batch)
+            self.count(host_batch, time.perf_counter() - before)
             self.epoch_batches += 1
             window_tokens += batch.num_tgt_tokens
             if self.step % settings.log_every == 0:
@@ -235,6 +243,22 @@ class Trainer:
                 if self.bad_epochs >= settings.patience:
                     break
         return len(batches)
+
+    def count(self, batch: Batch, seconds: float) -> None:
+        """Add one update's time, target tokens and real/padded positions (source and target) to `counts`."""
+        counts = self.counts
+        counts["step_seconds"] += seconds
+        counts["tgt_tokens"] += batch.num_tgt_tokens
+        counts["real_positions"] += int(batch.src_mask.sum()) + batch.num_tgt_tokens
+        counts["padded_positions"] += batch.src.numel() + batch.tgt_out.numel()
+
+    def throughput(self) -> dict[str, float | None]:
+        """Real target tokens per second of updates (validation excluded; all ranks under DDP) and the share of
+        padding among the source and target positions the updates computed, over the whole run so far."""
+        counts = self.counts
+        seconds, padded = counts["step_seconds"], counts["padded_positions"]
+        return {"tgt_tokens_per_s": counts["tgt_tokens"] * self.distributed.world_size / seconds if seconds else None,
+                "padding": 1 - counts["real_positions"] / padded if padded else None}
 
     def _validate_and_save(self, started: float, epoch: float) -> None:
         """Validate, keep the best score, log and save; `epoch` is fractional for a mid-epoch validation."""
@@ -286,4 +310,4 @@ class Trainer:
         stopped_early = self.bad_epochs >= settings.patience
         if stopped_early:
             log.info("no improvement for %d validations: stopped early", self.bad_epochs)
-        return TrainingOutcome(self.epoch, self.step, self.best_score, stopped_early, self.elapsed)
+        return TrainingOutcome(self.epoch, self.step, self.best_score, stopped_early, self.elapsed, self.throughput())
