@@ -151,6 +151,7 @@ class TrainConfig:
     valid_max_sentences: Optional[int] = MISSING
     log_every: int = MISSING
     valid_every: Optional[int] = None  # runs saved before this key existed validated once per epoch
+    progress_seconds: float = 60.0
     seed: int = MISSING
     resume: bool = MISSING
     tensorboard: bool = False  # runs saved before this key existed wrote no event files

@@ -135,6 +135,7 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         data=config.data.name, checkpoint=run.checkpoint_reference(run.best_checkpoint),
         training={"epochs": outcome.epochs, "steps": outcome.steps, "seconds": round(outcome.seconds, 1),
                   "best_valid_score": outcome.best_score, "stopped_early": outcome.stopped_early,
+                  "stopped_by": outcome.stopped_by,
                   **{key: None if value is None else round(value, 4) for key, value in outcome.throughput.items()}},
         precision=precision, splits=previous.splits if previous else {},
         distributed={"world_size": distributed.world_size, "replica_checksums": checksums} if distributed.enabled else None,

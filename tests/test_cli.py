@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import shutil
@@ -417,6 +418,44 @@ def test_reproduce_retrains_from_the_saved_config_and_matches_the_recorded_score
     assert abs(reproduced["bleu"] - recorded["bleu"]) <= 0.1
     assert [line.split()[:2] for line in result.stdout.splitlines()[-2:]] == [["test", "bleu"], ["test", "chrf"]]
     assert "differs" not in result.stdout
+
+
+def test_a_run_stopped_by_its_time_budget_reproduces_exactly_by_its_recorded_updates(tmp_path):
+    """Issue 35: a re-run from the config of a run that `train.max_minutes` stopped trains the updates the original
+    made, not as many as its own clock allows; both the original's log and the re-run say so."""
+    files = write_corpus(tmp_path / "data")
+    run_dir = tmp_path / "timed"
+    timed = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "train.max_epochs=1000", "train.max_minutes=0.04",
+                "train.patience=1000", f"hydra.run.dir={run_dir}", cache=tmp_path / "cache")
+    assert timed.returncode == 0, timed.stderr[-2000:]
+    training = json.loads((run_dir / "results.json").read_text())["training"]
+    assert training["stopped_by"] == "max_minutes" and training["steps"] > 0
+    log_text = (run_dir / "train.log").read_text()
+    assert f"training stopped by the time budget (train.max_minutes=0.04) after {training['steps']:,} updates" in log_text
+
+    out = tmp_path / "again"
+    result = run("seq2seq-reproduce", str(run_dir), "--out", str(out), cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert f"training exactly {training['steps']:,} updates instead" in result.stdout
+    again = json.loads((out / "results.json").read_text())
+    assert (again["training"]["steps"], again["training"]["stopped_by"]) == (training["steps"], "max_steps")
+    recorded = json.loads((run_dir / "results.json").read_text())["splits"]["test"]
+    assert (again["splits"]["test"]["bleu"], again["splits"]["test"]["chrf"]) == (recorded["bleu"], recorded["chrf"])
+
+
+def test_training_logs_progress_where_no_bar_is_drawn_and_says_why_it_stopped(tmp_path):
+    """Issue 35: under a launcher or with output to a file there is no terminal for a bar, so the log gets a
+    periodic line with the updates, loss, speed and minutes left; the last line names the budget that ended it."""
+    files = write_corpus(tmp_path / "data")
+    run_dir = tmp_path / "run"
+    result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "train.progress_seconds=0", "train.max_steps=7",
+                 f"hydra.run.dir={run_dir}", cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr[-2000:]
+    log_text = (run_dir / "train.log").read_text()
+    lines = re.findall(r"step (\d+) / 7 updates \(epoch \d, \d+%\), loss [\d.]+, [\d,]+ target tokens/s, [\d.]+ minutes left",
+                       log_text)
+    assert [int(step) for step in lines] == list(range(1, 8))
+    assert "training stopped by the update budget (train.max_steps=7) after 7 updates (1 whole epoch)" in log_text
 
 
 def test_reproduce_reports_a_difference_and_exits_nonzero(trained, tmp_path):

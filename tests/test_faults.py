@@ -104,9 +104,9 @@ def run_with_fault(fault: str, program: str, *args: str, cache: Path) -> subproc
 
 
 def comparable(run_dir: Path) -> dict:
-    """results.json without its one wall-clock figure, plus the hypotheses and validation records."""
+    """results.json without its wall-clock figures, plus the hypotheses and validation records."""
     results = json.loads((run_dir / "results.json").read_text())
-    results["training"].pop("seconds")
+    results["training"].pop("seconds"), results["training"].pop("tgt_tokens_per_s")
     hypotheses = {p.name: p.read_text() for p in sorted((run_dir / "hypotheses").glob("*.txt"))}
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     valid = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in records if r["kind"] == "valid"]

@@ -2,7 +2,9 @@
 
 A run directory's `config.yaml` is fully resolved (data, model, training, evaluation, seed), so it
 is all a colleague needs: training again from it on the same kind of machine must give the same
-scores. `score_differences` lists every split's BLEU and chrF, old and new, and flags differences
+scores. A run stopped by its time budget (`train.max_minutes`) made as many updates as its machine
+managed in those minutes, so the re-run trains exactly the recorded number of updates instead, whatever
+its own clock says (`pinned_budget`). `score_differences` lists every split's BLEU and chrF, old and new, and flags differences
 beyond a tolerance (0.1 BLEU by default). Re-decodings added later (`test.beam5`) are not part of the
 training run, so they are not compared.
 """
@@ -42,6 +44,19 @@ def format_comparison(rows: list[dict[str, Any]], tolerance: float) -> str:
     return "\n".join(lines)
 
 
+def pinned_budget(config: DictConfig, recorded: Results) -> str | None:
+    """Replace a time budget by the updates it bought: `train.max_steps` = the recorded updates, no
+    `train.max_minutes`. Returns the line that says so, or None where the run had no time budget."""
+    steps = (recorded.training or {}).get("steps")
+    minutes = OmegaConf.select(config, "train.max_minutes", default=None)
+    if minutes is None or steps is None:
+        return None
+    config.train.max_steps, config.train.max_minutes = steps, None
+    return (f"the recorded run had a time budget (train.max_minutes={minutes:g}) and made {steps:,} updates "
+            f"(stopped by {(recorded.training or {}).get('stopped_by') or 'a limit not recorded'}): "
+            f"training exactly {steps:,} updates instead (train.max_steps={steps}, train.max_minutes=null)")
+
+
 def reproduce_run(
     run_dir: Path, out_dir: Path, train: Callable[[DictConfig, Path], Results | None], tolerance: float = 0.1,
 ) -> tuple[list[dict[str, Any]], str]:
@@ -54,5 +69,6 @@ def reproduce_run(
         raise UserError(f"{out_dir} is not empty; pass --out with a new directory")
     config = OmegaConf.load(run.config)
     config.train.resume = False
+    pinned = pinned_budget(config, recorded)
     rows = score_differences(recorded, train(config, out_dir), tolerance)
-    return rows, format_comparison(rows, tolerance)
+    return rows, (f"{pinned}\n" if pinned else "") + format_comparison(rows, tolerance)

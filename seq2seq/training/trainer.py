@@ -63,6 +63,8 @@ def check_train_settings(settings: DictConfig) -> None:
         raise ValueError(f"train.long_sentences={settings.long_sentences!r}: choose 'filter' or 'truncate'")
     if settings.early_stopping_metric not in ("bleu", "loss"):
         raise ValueError(f"train.early_stopping_metric={settings.early_stopping_metric!r}: choose 'bleu' or 'loss'")
+    if settings.get("progress_seconds", 0) < 0:
+        raise ValueError(f"train.progress_seconds={settings.progress_seconds!r}: must be >= 0")
     for key in ("max_epochs", "batch_tokens", "patience", "log_every"):
         if settings[key] < 1:
             raise ValueError(f"train.{key}={settings[key]!r}: must be a whole number >= 1")
@@ -113,6 +115,7 @@ class TrainingOutcome:
     stopped_early: bool
     seconds: float
     throughput: dict[str, float | None]  # see `Trainer.throughput`
+    stopped_by: str  # which limit ended training: max_steps, max_minutes, max_epochs or patience (`Trainer.stop_reason`)
 
 
 @dataclass
@@ -128,6 +131,21 @@ class TrainingHooks:
     save: Callable[[dict[str, Any], bool], None] = lambda state, improved: None
     log: Callable[[dict[str, Any]], None] = lambda record: None
     last_saved: Callable[[], str] = lambda: "none yet"
+
+
+class ProgressLines:
+    """When a progress line is due: every `seconds` (0: every update), only where no bar is drawn (no terminal,
+    as under the joblib launcher or with the output sent to a file), so that the log shows a run is alive."""
+
+    def __init__(self, seconds: float, enabled: bool) -> None:
+        self.seconds, self.enabled = seconds, enabled
+        self.last = time.perf_counter()
+
+    def due(self) -> bool:
+        if not self.enabled or time.perf_counter() - self.last < self.seconds:
+            return False
+        self.last = time.perf_counter()
+        return True
 
 
 class Trainer:
@@ -213,6 +231,7 @@ class Trainer:
         batches = shard(batches, self.distributed)  # the same shuffled list on every rank, a different share each
         progress = tqdm(batches[self.epoch_batches:], desc=f"epoch {self.epoch + 1}", unit="batch",
                         disable=None if self.distributed.is_main else True, leave=False)
+        report = ProgressLines(settings.get("progress_seconds", 60.0), enabled=progress.disable and self.distributed.is_main)
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             host_batch = collate(group)
@@ -232,6 +251,8 @@ class Trainer:
                 self.hooks.log(record)
                 progress.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}")
                 window_tokens, window_start = 0, time.perf_counter()
+            if report.due():
+                log.info("%s", self.progress_line(loss, len(batches), started, deadline))
             if settings.max_steps and self.step >= settings.max_steps:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -243,6 +264,21 @@ class Trainer:
                 if self.bad_epochs >= settings.patience:
                     break
         return len(batches)
+
+    def progress_line(self, loss: torch.Tensor, epoch_batches: int, started: float, deadline: float | None) -> str:
+        """`step 240 / 5,000 updates (epoch 1, 24%), loss 5.123, 1,520 target tokens/s, 12.3 minutes left`: minutes
+        left to the nearest budget (updates, minutes or epochs) at the run's mean rate, early stopping aside."""
+        settings, now = self.settings, time.perf_counter()
+        rate = self.step / max(now - started, 1e-9) if self.step else 0.0  # updates per second, validations included
+        epochs_left = (settings.max_epochs - self.epoch) * epoch_batches - self.epoch_batches
+        steps_left = min(epochs_left, settings.max_steps - self.step if settings.max_steps else epochs_left)
+        left = [steps_left / rate] if rate else []
+        left += [deadline - now] if deadline is not None else []
+        total = f" / {settings.max_steps:,}" if settings.max_steps else ""
+        speed = self.throughput()["tgt_tokens_per_s"]
+        return (f"step {self.step:,}{total} updates (epoch {self.epoch + 1}, {self.epoch_batches / epoch_batches:.0%}), "
+                f"loss {loss.item():.3f}, {speed or 0:,.0f} target tokens/s"
+                + (f", {max(min(left), 0) / 60:.1f} minutes left" if left else ""))
 
     def count(self, batch: Batch, seconds: float) -> None:
         """Add one update's time, target tokens and real/padded positions (source and target) to `counts`."""
@@ -279,16 +315,37 @@ class Trainer:
                  scores["loss"], scores["ppl"], scores["bleu"], " (best)" if improved else "")
         self.hooks.save(self.state_dict(), improved)
 
-    def limit_reached(self) -> bool:
-        """Whether training is over: epochs, steps or minutes used up, or patience run out.
+    def stop_reason(self) -> str | None:
+        """Which limit ends training (`patience`, `max_steps`, `max_minutes`, `max_epochs`), or None to train on.
 
         Read from the trainer's state (restored on resume), so a run killed after its last epoch
         goes straight to evaluation when resumed instead of training on.
         """
         settings = self.settings
-        return (self.epoch >= settings.max_epochs or self.bad_epochs >= settings.patience
-                or bool(settings.max_steps and self.step >= settings.max_steps)
-                or bool(settings.max_minutes and self.elapsed >= settings.max_minutes * 60))
+        if self.bad_epochs >= settings.patience:
+            return "patience"
+        if settings.max_steps and self.step >= settings.max_steps:
+            return "max_steps"
+        if settings.max_minutes and self.elapsed >= settings.max_minutes * 60:
+            return "max_minutes"
+        return "max_epochs" if self.epoch >= settings.max_epochs else None
+
+    def limit_reached(self) -> bool:
+        """Whether training is over: epochs, steps or minutes used up, or patience run out."""
+        return self.stop_reason() is not None
+
+    def describe_stop(self, reason: str) -> str:
+        """The line that ends training: which budget stopped it, and after how many updates and minutes."""
+        settings = self.settings
+        if reason == "patience":
+            why = (f"early stopping: no better validation {settings.early_stopping_metric} in {self.bad_epochs} "
+                   f"validations (train.patience={settings.patience})")
+        else:
+            budget = {"max_steps": "update", "max_minutes": "time", "max_epochs": "epoch"}[reason]
+            why = f"the {budget} budget (train.{reason}={settings[reason]:g})"
+        return (f"training stopped by {why} after {self.step:,} updates ({self.epoch} whole "
+                f"epoch{'s' * (self.epoch != 1)}), "
+                f"{self.elapsed / 60:.1f} minutes")
 
     def fit(self, train_examples: list[Example], hooks: TrainingHooks) -> TrainingOutcome:
         """Train until a limit is reached, validating, logging and saving through `hooks` after every epoch
@@ -307,7 +364,7 @@ class Trainer:
                 self.epoch, self.epoch_batches = self.epoch + 1, 0
             # cut short, the epoch stays open: training on with a bigger budget (train.resume=true) finishes it
             self._validate_and_save(started, epoch=self.epoch + self.epoch_batches / max(batches, 1))
-        stopped_early = self.bad_epochs >= settings.patience
-        if stopped_early:
-            log.info("no improvement for %d validations: stopped early", self.bad_epochs)
-        return TrainingOutcome(self.epoch, self.step, self.best_score, stopped_early, self.elapsed, self.throughput())
+        reason = self.stop_reason() or "patience"  # the loop ends on a limit, or on patience spent mid-epoch
+        log.info("%s", self.describe_stop(reason))
+        return TrainingOutcome(self.epoch, self.step, self.best_score, reason == "patience", self.elapsed,
+                               self.throughput(), reason)
