@@ -14,6 +14,7 @@ warning, so one pathological line neither crashes nor stalls a batch.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from seq2seq.data.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import EncoderDecoder
 from seq2seq.models.interfaces import Decoder, Encoder, select_rows
+from seq2seq.progress import PROGRESS_SECONDS, ProgressLines, minutes_left
 from seq2seq.training.precision import autocast
 
 log = logging.getLogger(__name__)
@@ -254,7 +256,7 @@ def translate(
     A sentence without subwords translates to an empty line undecoded. A source longer than the model
     reads is cut to fit or skipped, per `settings.long_sources`, with one warning naming the sentences
     (numbered from 1 in `name`); attention maps still span the whole source (zeros where unread).
-    With `progress`, a bar counts sentences on a terminal.
+    With `progress`, a bar counts sentences on a terminal, and a line every minute says how far it is elsewhere.
     """
     if need_attention and settings.beam_size > 1:
         raise ValueError("attention maps come from greedy decoding: use beam_size=1")
@@ -272,6 +274,8 @@ def translate(
     ratio, offset, max_length = settings.max_length_ratio, settings.max_length_offset, settings.max_output_length
     with tqdm(total=len(sentences), initial=len(sentences) - len(examples), desc=name, unit="sentence",
               disable=None if progress else True, leave=False) as bar:
+        lines, started = ProgressLines(PROGRESS_SECONDS, enabled=progress and bar.disable), time.perf_counter()
+        done = len(sentences) - len(examples)  # a disabled bar counts nothing
         for group in token_batches(examples, settings.batch_tokens, shuffle=False):
             batch = collate(group).to(device)
             with autocast(device, precision):
@@ -289,5 +293,9 @@ def translate(
                     hypothesis.attention = widen_attention(hypothesis.attention, len(example.src) - 1, full)
                 results[example.index] = hypothesis
             bar.update(len(group))
+            done += len(group)
+            if lines.due():
+                left = minutes_left(done, len(sentences), started) or 0.0
+                log.info("decoding %s: %s / %s sentences, %.1f minutes left", name, f"{done:,}", f"{len(sentences):,}", left)
     model.train(was_training)
     return results

@@ -263,3 +263,18 @@ def test_translating_a_file_on_a_terminal_shows_a_progress_bar_over_sentences(ru
     assert len(result.stdout.decode().splitlines()) == 15
     shown_text = shown.decode(errors="replace")
     assert "0/15" in shown_text and "sentence" in shown_text and "many.de" in shown_text  # drawn as it starts
+
+
+def test_decoding_without_a_terminal_logs_how_far_it_is(tokenizer, caplog, monkeypatch):
+    """Issue 35: seq2seq-eval was silent for minutes where no bar is drawn (a log file, a launcher); a line per
+    PROGRESS_SECONDS (here every batch) counts the sentences done and the minutes left."""
+    monkeypatch.setattr(decoding, "PROGRESS_SECONDS", 0.0)
+    net = model(tokenizer, "rnn", "rnn_attention")
+    settings = decoding.SearchSettings(beam_size=1, batch_tokens=8)  # a batch per sentence or two
+    with caplog.at_level(logging.INFO, logger="seq2seq.decoding"):
+        decoding.translate(net, tokenizer, NORMAL * 2, settings, name="doc.de", progress=True)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("decoding doc.de:")]
+    assert len(lines) >= 2 and lines[-1].startswith("decoding doc.de: 6 / 6 sentences, 0.0 minutes left")
+    caplog.clear()
+    decoding.translate(net, tokenizer, NORMAL, settings, progress=False)  # validation's decoding stays quiet
+    assert not [r for r in caplog.records if "sentences," in r.getMessage()]

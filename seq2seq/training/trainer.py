@@ -26,6 +26,7 @@ from seq2seq.data.batching import Batch, Example, collate, token_batches
 from seq2seq.data.tokenizer import PAD_ID
 from seq2seq.errors import UserError
 from seq2seq.models.encoder_decoder import EncoderDecoder
+from seq2seq.progress import ProgressLines
 from seq2seq.training.distributed import Distributed, shard, wrap
 from seq2seq.training.loss import smoothed_cross_entropy
 from seq2seq.training.precision import autocast
@@ -131,21 +132,6 @@ class TrainingHooks:
     save: Callable[[dict[str, Any], bool], None] = lambda state, improved: None
     log: Callable[[dict[str, Any]], None] = lambda record: None
     last_saved: Callable[[], str] = lambda: "none yet"
-
-
-class ProgressLines:
-    """When a progress line is due: every `seconds` (0: every update), only where no bar is drawn (no terminal,
-    as under the joblib launcher or with the output sent to a file), so that the log shows a run is alive."""
-
-    def __init__(self, seconds: float, enabled: bool) -> None:
-        self.seconds, self.enabled = seconds, enabled
-        self.last = time.perf_counter()
-
-    def due(self) -> bool:
-        if not self.enabled or time.perf_counter() - self.last < self.seconds:
-            return False
-        self.last = time.perf_counter()
-        return True
 
 
 class Trainer:
