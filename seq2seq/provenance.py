@@ -56,6 +56,23 @@ def result_key(split: str, decoding: Mapping[str, Any], own: Mapping[str, Any]) 
     return f"{split}.{'_'.join([search, *changes])}"
 
 
+def eval_arguments(key: str) -> str:
+    """The seq2seq-eval arguments that write `key`: `split=test` for a plain split, `split=test beam=5
+    eval.length_penalty=1.0` for `test.beam5_lp1.0` (the inverse of `result_key`)."""
+    split, _, suffix = key.partition(".")
+    search, *changes = suffix.split("_") if suffix else [""]
+    beam = "1" if search == "greedy" else search.removeprefix("beam") if search.startswith("beam") else ""
+    if not beam.isdigit():  # not a key result_key writes: a split whose name holds a dot
+        return f"split={key}"
+    arguments = [f"split={split}", f"beam={beam}"]
+    names = {short: key for key, short in SHORT_NAMES.items() if short}
+    for change in changes:
+        short = next((name for name in names if change.startswith(name)), "")
+        value = change.removeprefix(short)
+        arguments.append(f"eval.{names.get(short, 'long_sources')}={'null' if value == 'none' else value}")
+    return " ".join(arguments)
+
+
 def data_split(key: str, entry: Mapping[str, Any] | None) -> str:
     """The corpus split an entry scores: recorded beside its scores, else its key (entries written before)."""
     return str((entry or {}).get("split", key))

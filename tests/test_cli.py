@@ -351,6 +351,10 @@ def test_compare_errors_are_one_line(trained, tmp_path):
     assert_user_error(run("seq2seq-compare", run_dir, cache=trained["cache"]), "seq2seq-compare", "at least two run directories")
     assert_user_error(run("seq2seq-compare", run_dir, run_dir, "--split", "valid", cache=trained["cache"]),
                       "seq2seq-compare", "hypotheses/valid.txt not found", "seq2seq-eval")
+    assert_user_error(run("seq2seq-compare", run_dir, run_dir, "--split", "test.beam5", cache=trained["cache"]),
+                      "seq2seq-compare", f"run seq2seq-eval {run_dir} split=test beam=5 first")  # not split=test.beam5
+    assert_user_error(run("seq2seq-compare", run_dir, str(tmp_path / "nope"), cache=trained["cache"]),
+                      "seq2seq-compare", f"{tmp_path / 'nope'}: no such directory")
     other = tmp_path / "other"
     shutil.copytree(trained["run_dir"], other)
     files = write_corpus(tmp_path / "data", seed=1)

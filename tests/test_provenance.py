@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from seq2seq.provenance import data_split, decoding_label, decoding_record, result_key, splits_to_score
+from seq2seq.provenance import (data_split, decoding_label, decoding_record, eval_arguments, result_key,
+                                 splits_to_score)
 from seq2seq.reporting.sweep import write_report
 from seq2seq.run_dir import source_sha256
 
@@ -36,6 +37,19 @@ def test_a_decoding_other_than_the_runs_own_gets_a_key_that_says_how_it_differs(
     assert data_split("test.beam5", {"split": "test"}) == "test" and data_split("valid", {}) == "valid"
     assert decoding_label(beam5) == "beam 5, length penalty 0.6" and decoding_label(None) == "unknown"
     assert decoding_label(decoding(max_output_length=50), against=GREEDY) == "greedy, max_output_length=50"
+
+
+def test_every_key_names_the_seq2seq_eval_arguments_that_write_it():
+    """Issue 35: a report suggested `seq2seq-eval RUN split=test.beam5`, which fails: the corpus has no such split."""
+    assert eval_arguments("test") == "split=test" and eval_arguments("test_2016_flickr") == "split=test_2016_flickr"
+    assert eval_arguments("test.beam5") == "split=test beam=5"
+    assert eval_arguments("test.greedy") == "split=test beam=1"
+    assert eval_arguments("test.beam5_lp1.0") == "split=test beam=5 eval.length_penalty=1.0"
+    assert (eval_arguments("test.greedy_ratio2.0_maxsrc100")
+            == "split=test beam=1 eval.max_length_ratio=2.0 eval.max_source_length=100")
+    assert eval_arguments("test.beam5_skip_maxoutnone") == ("split=test beam=5 eval.long_sources=skip "
+                                                           "eval.max_output_length=null")
+    assert eval_arguments("news.2019") == "split=news.2019"  # a dotted split name is not a decoding key
 
 
 def test_only_splits_scored_by_other_weights_or_another_decoding_are_scored_again():

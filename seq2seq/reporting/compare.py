@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 from seq2seq.data.tokenizer import Tokenizer
 from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
-from seq2seq.provenance import data_split
+from seq2seq.provenance import data_split, eval_arguments
 from seq2seq.reporting.decodings import decoding_summary, one_decoding
 from seq2seq.reporting.plots import SOURCE_BLIND
 from seq2seq.run_dir import RunDir
@@ -48,6 +48,8 @@ def load_for_comparison(paths: list[Path], split: str | None, names: list[str] |
     systems, texts, configs, decodings = {}, {}, [], {}
     for name, path in zip(names, paths):
         run = RunDir(path)
+        if not Path(path).is_dir():
+            raise UserError(f"{path}: no such directory")
         if not run.config.is_file():
             raise UserError(f"{path}: no config.yaml; is this a seq2seq-train run directory?")
         config = OmegaConf.load(run.config)
@@ -55,7 +57,7 @@ def load_for_comparison(paths: list[Path], split: str | None, names: list[str] |
         split = split or test_split_names(config)[0]
         hypotheses_path = run.hypotheses(split)
         if not hypotheses_path.is_file():
-            raise UserError(f"{hypotheses_path} not found; run seq2seq-eval {path} split={split} first")
+            raise UserError(f"{hypotheses_path} not found; run seq2seq-eval {path} {eval_arguments(split)} first")
         results = run.read_results()
         entry = results.splits.get(split) if results else None
         decodings[name] = (entry or {}).get("decoding")

@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 
 from seq2seq.errors import UserError
 from seq2seq.files import read_records, write_text
+from seq2seq.provenance import eval_arguments
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
 from seq2seq.reporting.decodings import decoding_lines, label_by_decoding
 from seq2seq.reporting.plots import SOURCE_BLIND, plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
@@ -140,7 +141,7 @@ def choose_splits(runs: list[Run], splits: list[str] | None) -> list[str]:
     for split in splits:
         if split not in available:
             raise UserError(f"no finished run has split '{split}' (found: {', '.join(available) or 'none'}); "
-                            "choose one with --split, or add it with seq2seq-eval RUN split=" + split)
+                            "choose one with --split, or add it with seq2seq-eval RUN " + eval_arguments(split))
     return list(dict.fromkeys(splits))
 
 
@@ -275,7 +276,7 @@ def unreported_runs(runs: list[Run], split: str | None) -> list[dict[str, str]]:
             elif split in run.results.pending_splits:
                 status, detail = "evaluation unfinished", f"'{split}' not scored yet; run seq2seq-eval {run.path}"
             else:
-                detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} split={split}"
+                detail = f"not evaluated on '{split}'; run seq2seq-eval {run.path} {eval_arguments(split)}"
         else:
             continue
         listed.append({"run": run.name, "model": run.model, "status": status, "detail": detail})
