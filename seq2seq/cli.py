@@ -159,6 +159,13 @@ def evaluate(argv: list[str] | None = None) -> None:
             raise UserError(failures)
 
 
+def wrote_line(paths: list[Path]) -> str:
+    """`wrote report.md, report.csv, ... into DIR`: where a command's files went (on stderr, beside its output)."""
+    folders = list(dict.fromkeys(path.parent for path in paths))
+    names = ", ".join(str(path.name if len(folders) == 1 else path) for path in paths)
+    return f"wrote {names}" + (f" into {folders[0]}" if len(folders) == 1 else "")
+
+
 def translate(argv: list[str] | None = None) -> None:
     """seq2seq-translate RUN_DIR|CHECKPOINT SENTENCE... [--input FILE] [--heatmaps DIR]"""
     parser = argparse.ArgumentParser(
@@ -193,6 +200,8 @@ def translate(argv: list[str] | None = None) -> None:
             )
         for output in translate_sentences(run, sentences, args.heatmaps, str(args.input or "input")):
             print(output)
+        if args.heatmaps and run.model.decoder.has_attention:
+            print(f"wrote {len(sentences)} attention maps (attention_NNN.png) into {args.heatmaps}", file=sys.stderr)
 
 
 def compare(argv: list[str] | None = None) -> None:
@@ -221,13 +230,16 @@ def compare(argv: list[str] | None = None) -> None:
             raise UserError(f"give at least two run directories to compare, got {len(args.runs)}")
         comparison = compare_runs(args.runs, args.split, args.test, mixed_decodings=args.mixed_decodings)
         markdown, csv_text = comparison_tables(comparison)
-        write_text(args.out / "comparison.md", markdown)
-        write_text(args.out / "comparison.csv", csv_text)
+        written = [args.out / "comparison.md", args.out / "comparison.csv"]
+        write_text(written[0], markdown)
+        write_text(written[1], csv_text)
         if args.html:
             from seq2seq.reporting.html_report import comparison_page
 
-            write_text(args.out / "comparison.html", comparison_page(comparison, args.out))
+            written.append(args.out / "comparison.html")
+            write_text(written[-1], comparison_page(comparison, args.out))
         print(markdown, end="")
+        print(wrote_line(written), file=sys.stderr)
 
 
 def report(argv: list[str] | None = None) -> None:
@@ -254,7 +266,10 @@ def report(argv: list[str] | None = None) -> None:
 
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path("."))
     with user_errors_end("seq2seq-report"):
-        print(write_report(args.paths, args.split, out, html=args.html, mixed_decodings=args.mixed_decodings), end="")
+        written: list[Path] = []
+        print(write_report(args.paths, args.split, out, html=args.html, mixed_decodings=args.mixed_decodings,
+                           written=written), end="")
+        print(wrote_line(written), file=sys.stderr)
 
 
 def reproduce(argv: list[str] | None = None) -> None:

@@ -209,6 +209,7 @@ def test_translate_prints_translations_and_writes_one_heatmap_per_sentence(train
     maps = sorted(out.glob("attention_*.png"))
     assert [m.name for m in maps] == ["attention_001.png", "attention_002.png"]
     assert all(m.read_bytes().startswith(b"\x89PNG") for m in maps)
+    assert f"wrote 2 attention maps (attention_NNN.png) into {out}" in result.stderr  # issue 35: say where
 
 
 def test_translate_says_plainly_that_a_plain_rnn_has_no_attention(tmp_path):

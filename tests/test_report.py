@@ -213,6 +213,9 @@ def test_cli_writes_the_report_into_the_sweep(tmp_path):
     assert len((sweep / "report.csv").read_text().splitlines()) == 1 + 2 * 8 + 2 + 2 + 2
     for name in ("bleu_by_length.png", "training_curves.png"):
         assert_png(sweep / name)
+    # issue 35: every file written is named, on stderr so that stdout stays the Markdown
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"wrote report.md, report.csv, runs.csv, bleu_by_length.png, training_curves.png into {sweep}")
 
 
 def test_cli_user_errors_are_one_line(tmp_path):
@@ -408,6 +411,7 @@ def test_the_sweep_end_names_each_runs_precision_and_threads_and_the_relative_sl
     probe_run(sweep, "0_rnn", "rnn", 90.0)
     probe_run(sweep, "1_rnn_attention", "rnn_attention", 95.0)
     out = sweep_end(sweep, capsys).splitlines()
+    assert out[-1] == f"Report (report.md, report.csv, runs.csv, bleu_by_length.png, training_curves.png) in {sweep}"
     assert "0_rnn (rnn, seed 1): precision bf16, 1 thread" in out
     assert "1_rnn_attention (rnn_attention, seed 1): precision bf16, 1 thread" in out
     # seq2seq-compare's relative slope, in percent of the model's own BLEU per word, under the absolute slope

@@ -61,8 +61,9 @@ class ReportWhenSweepEnds(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep = Path(config.hydra.sweep.dir)
+        written: list[Path] = []
         try:
-            write_report([sweep], None, sweep)
+            write_report([sweep], None, sweep, written=written)
         except UserError as error:
             log.error("no report: %s", error)
             return
@@ -74,5 +75,5 @@ class ReportWhenSweepEnds(Callback):
             lines += headline_markdown([r for r in rows if r["split"] == split], split) + [""]
             lines += run_settings(runs) + calibration_warnings(runs, split) + [""]
             lines += parity_lines([r for r in rows if r["split"] == split], _cell)
-        lines += [f"Report: {sweep / 'report.md'}", f"BLEU by length: {sweep / 'bleu_by_length.png'}"]
+        lines += [f"Report ({', '.join(path.name for path in written)}) in {sweep}"]
         print("\n".join(lines), flush=True)

@@ -585,13 +585,14 @@ def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, 
 
 
 def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: bool = False,
-                 mixed_decodings: bool = False) -> str:
+                 mixed_decodings: bool = False, written: list[Path] | None = None) -> str:
     """Collect the runs under `paths`; write report.md, report.csv, runs.csv and the figures into `out`
     (with `html`, also report.html).
 
     Every split is reported (`splits` chooses some); the first split's figures keep plain names, later
     ones are prefixed with the split's name. Runs that decoded a split differently are refused unless
-    `mixed_decodings` (see `reporting.decodings`). Returns the Markdown.
+    `mixed_decodings` (see `reporting.decodings`). Returns the Markdown; `written`, where given, gets the paths
+    of every file written, so that the caller can say where they are.
     """
     runs = collect_runs(paths)
     splits = choose_splits(runs, splits)
@@ -614,6 +615,9 @@ def write_report(paths: list[Path], splits: list[str] | None, out: Path, html: b
     write_text(out / "runs.csv", runs_csv(scores))
     if html:
         write_text(out / "report.html", report_html(splits, runs, rows, scores, figures, out))
+    if written is not None:
+        written += [out / name for name in ("report.md", REPORT_CSV, "runs.csv", *every_figure)]
+        written += [out / "report.html"] if html else []
     return markdown
 
 
