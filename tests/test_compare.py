@@ -17,8 +17,8 @@ def test_contrastive_tests_of_the_runs_are_tabled_side_by_side_and_absent_ones_s
         (tmp_path / name / "results.json").write_text(json.dumps({"model": name, "data": "probe", "splits": {"test": split}}))
         runs[name] = tmp_path / name
     lines = contrastive_markdown("test", runs).splitlines()
-    assert "| run | kind | by | bucket | pairs | accuracy | 95% CI |" in lines
-    assert "| rnn | attractor | distance | 5-9 | 20 | 0.600 | [0.500, 0.700] |" in lines
-    assert "| rnn_attention | attractor | all | all | 40 | 0.975 | [0.400, 0.900] |" in lines
+    assert "| run | kind | by | bucket | pairs | accuracy % | 95% CI |" in lines  # percent, as the report prints it
+    assert "| rnn | attractor | distance | 5-9 | 20 | 60.0 | [50.0, 70.0] |" in lines
+    assert "| rnn_attention | attractor | all | all | 40 | 97.5 | [40.0, 90.0] |" in lines
     assert not any(line.startswith("| files_run ") for line in lines)
     assert contrastive_markdown("test", {"files_run": runs["files_run"]}) == ""

@@ -232,7 +232,7 @@ def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:
         return ""
     level = f"{next(iter(tests.values()))['bootstrap']['level']:.0%}"
     lines = ["", "Contrastive verb test (the reference against a copy with the main verb swapped; chance 50%):", "",
-             f"| run | kind | by | bucket | pairs | accuracy | {level} CI |", "|---|---|---|---|--:|--:|--:|"]
+             f"| run | kind | by | bucket | pairs | accuracy % | {level} CI |", "|---|---|---|---|--:|--:|--:|"]
     floors = [test["source_blind"] for test in tests.values() if "source_blind" in test]
     scorers = [(name, test["kinds"]) for name, test in tests.items()]
     if floors and all(floor == floors[0] for floor in floors):  # same data: one floor, scored without the source
@@ -242,7 +242,7 @@ def contrastive_markdown(split: str, runs: dict[str, Path]) -> str:
             rows = [("all", table["overall"] | {"bucket": "all"})]
             rows += [(view, row) for view in ("distance", "length", "cell") for row in table.get(f"by_{view}", [])]
             for view, row in rows:
-                accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
-                ci = "-" if row.get("ci") is None else f"[{row['ci'][0]:.3f}, {row['ci'][1]:.3f}]"
+                accuracy = "-" if row["accuracy"] is None else f"{100 * row['accuracy']:.1f}"  # percent, as in the report
+                ci = "-" if row.get("ci") is None else f"[{100 * row['ci'][0]:.1f}, {100 * row['ci'][1]:.1f}]"
                 lines.append(f"| {name} | {kind} | {view} | {row['bucket']} | {row['count']} | {accuracy} | {ci} |")
     return "\n".join(lines) + "\n"

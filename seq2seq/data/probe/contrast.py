@@ -180,12 +180,13 @@ def accuracy_with_interval(correct: np.ndarray, bootstrap: BootstrapSettings) ->
 
 
 def accuracy_by_bucket(
-    correct: np.ndarray, values: np.ndarray, edges: list[int], bootstrap: BootstrapSettings,
+    correct: np.ndarray, values: np.ndarray, edges: list[int], bootstrap: BootstrapSettings, open_end: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per bucket [low, high) of `values`, empty buckets kept; values outside count nowhere."""
-    members = bucket_members(list(values), edges, open_end=False)
+    """One row per bucket [low, high) of `values`, empty buckets kept; values outside count nowhere. Lengths take
+    an open last bucket (`open_end`), labelled `60+` as in the BLEU tables; distances close at their last edge."""
+    members = bucket_members(list(values), edges, open_end=open_end)
     return [{"bucket": bucket_label(low, high), "low": low, "high": high, **accuracy_with_interval(correct[rows], bootstrap)}
-            for (low, high), rows in zip(bucket_bounds(edges, open_end=False), members)]
+            for (low, high), rows in zip(bucket_bounds(edges, open_end=open_end), members)]
 
 
 def contrast_table(
@@ -195,7 +196,7 @@ def contrast_table(
     """Accuracy overall, by distance, by length, from each pair's `outcomes` (1 won, ½ tied, 0 lost)."""
     return {"overall": accuracy_with_interval(correct, bootstrap),
             "by_distance": accuracy_by_bucket(correct, distances, distance_edges, bootstrap),
-            "by_length": accuracy_by_bucket(correct, lengths, length_edges, bootstrap)}
+            "by_length": accuracy_by_bucket(correct, lengths, length_edges, bootstrap, open_end=True)}
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float | None:

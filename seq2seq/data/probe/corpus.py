@@ -316,7 +316,7 @@ class ProbeCorpus:
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
         width = self.config.length_bucket_width
-        length_edges = list(range(0, self.config.max_words + width + 1, width))
+        length_edges = list(range(0, self.config.max_words + 1, width))  # the last bucket is open: `60+`
         cells = [cell for cell, _, _ in grid_cells(self.config)] if any("cell" in meta for meta in text.meta) else None
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
                                                     precision, bootstrap, seed=self.config.seed, cells=cells,
