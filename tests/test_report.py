@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -508,3 +509,13 @@ def test_the_report_tables_output_length_ratio_by_bucket_and_each_runs_throughpu
     assert "| **all** | 30 | 0.90 ± 0.00 |" in ratio and "| 20+ | 10 | 0.60 ± 0.00 |" in ratio
     rows = by_key(read_report_csv(sweep / "report.csv"), "length_ratio")
     assert rows[("rnn", "0-14")]["mean"] == 1.0
+
+
+def test_plotting_on_a_machine_without_a_font_cache_logs_nothing_at_info(tmp_path):
+    """Issue 35: a new user's first console line was Matplotlib's `generated new fontManager`."""
+    code = ("import logging; logging.basicConfig(level=logging.INFO, format='%(name)s: %(message)s'); "
+            "import seq2seq.reporting.plots as p; p.plt.figure()")
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl")}  # no cache yet: Matplotlib builds one
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "fontManager" not in result.stderr + result.stdout and (tmp_path / "mpl").is_dir()

@@ -9,12 +9,16 @@ bucket are drawn in the manner of Bahdanau et al. (2014, Fig. 2). Every PNG is w
 
 from __future__ import annotations
 
+import logging
 import re
 import textwrap
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+# Matplotlib announces building its font cache at INFO ("generated new fontManager"), the first line a new user
+# saw under Hydra's logging; only its warnings concern a run.
+logging.getLogger("matplotlib").setLevel(logging.WARNING)
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
