@@ -84,6 +84,13 @@ def composition_errors_end(program: str) -> Callable[[Callable[[], Any]], Callab
     return wrap
 
 
+def log_to_file_only(record: logging.LogRecord) -> None:
+    """Write a record to the run's train.log alone: the console gets the error once, as the one-line message."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
 def threads_for_launcher(launcher: Any, cores: int) -> int | None:
     """Threads per job when Hydra's joblib launcher runs jobs side by side (None for other launchers).
 
@@ -109,11 +116,12 @@ def train(config: DictConfig) -> float | None:
     sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         results = train_and_evaluate(config, run_dir)
-    except USER_ERRORS as error:
+    except USER_ERRORS as error:  # the run directory says why it holds no results: train.log and error.txt
+        write_text(RunDir(run_dir).error, f"{one_line(error)}\n")
         if sweeping:  # one bad job must not end the sweep
             log.error("%s", one_line(error))
-            write_text(RunDir(run_dir).error, f"{one_line(error)}\n")
             return None
+        log_to_file_only(log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (one_line(error),), None))
         fail("seq2seq-train", one_line(error))
     if results is None:  # a torchrun rank other than 0: rank 0 evaluates and reports
         return None

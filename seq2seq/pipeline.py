@@ -60,6 +60,7 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
     Under torchrun every rank trains; only rank 0 writes and evaluates (the others return None).
     """
     run = RunDir(path)
+    run.error.unlink(missing_ok=True)  # a rerun into the directory of a run that failed: no longer failed
     config = typed_config(config)  # Hydra's is typed, save `+KEY=VALUE` additions; seq2seq-reproduce passes a saved one
     check_training_config(config)
     typed_paths = make_paths_absolute(config)

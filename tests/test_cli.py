@@ -412,6 +412,10 @@ def test_empty_lines_fail_policy_names_file_and_line_from_the_command_line(tmp_p
     result = run("seq2seq-train", *files_overrides(files), *SMALL_MODEL, "data.empty_lines=fail",
                  f"hydra.run.dir={tmp_path / 'run'}", cache=tmp_path / "cache")
     assert_user_error(result, "seq2seq-train", f"{src}:5", "data.empty_lines=drop")
+    # issue 35: the run directory says why it holds no results, instead of an empty train.log
+    message = result.stderr.strip().removeprefix("seq2seq-train: error: ")
+    assert (tmp_path / "run" / "error.txt").read_text() == message + "\n"
+    assert f"[ERROR] - {message}" in (tmp_path / "run" / "train.log").read_text()
 
 
 def test_reproduce_retrains_from_the_saved_config_and_matches_the_recorded_scores(trained, tmp_path):
