@@ -4,6 +4,7 @@ not, with intervals and buckets that hold what they claim."""
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 
@@ -289,3 +290,32 @@ def test_verb_chance_checks_each_hypothesis_for_a_length_neighbours_verb():
     # Neighbours with another verb: 0 -> 1 (sat), 1 -> 0 (jumped), 2 -> 3 (ran), 3 -> 2 (sat).
     assert chance["overall"] == {"accuracy": 0.75, "count": 4, "correct": 3}
     assert [row["accuracy"] for row in chance["by_distance"]] == [0.5, 1.0]
+
+
+def test_pairs_longer_than_a_transformers_positions_are_left_out_counted_and_named_not_a_lost_split(
+    corpus, test_split, tokenizer, caplog
+):
+    """Issue 35: a Transformer with max_positions shorter than a reference failed the whole `test` split after
+    training. The pairs it cannot read are left out of the model's tables and the floor's alike, and counted."""
+    overrides = ["model/encoder=transformer", "model/decoder=transformer", "data=files", "model.encoder.d_model=16",
+                 "model.encoder.num_heads=2", "model.encoder.num_layers=1", "model.encoder.ff_size=32",
+                 "model.decoder.d_model=16", "model.decoder.num_heads=2", "model.decoder.num_layers=1",
+                 "model.decoder.ff_size=32", "model.encoder.max_positions=24", "model.decoder.max_positions=24"]
+    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
+        config = compose("config", overrides=overrides)
+    torch.manual_seed(0)
+    model = build_model(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
+    few = ParallelText("test", test_split.src[:60], test_split.tgt[:60], test_split.meta[:60])
+    too_long = {i for i, (s, t) in enumerate(zip(tokenizer.encode_src(few.src), tokenizer.encode_tgt(few.tgt)))
+                if len(s) + 1 > 24 or len(t) + 1 > 24}
+    assert 0 < len(too_long) < 60, "precondition: some pairs fit and some do not"
+    with caplog.at_level(logging.WARNING):
+        result = corpus.targeted_metrics(model, tokenizer, few, "fp32", FEW_RESAMPLES)["contrastive"]
+    assert result["beyond_positions"] == len(too_long)
+    assert f"{len(too_long)} of 60 pairs are longer than the model's positions" in caplog.text
+    fitting = ParallelText("test", *[[x for i, x in enumerate(column) if i not in too_long]
+                                     for column in (few.src, few.tgt, few.meta)])
+    alone = corpus.targeted_metrics(model, tokenizer, fitting, "fp32", FEW_RESAMPLES)["contrastive"]
+    for kind in CONTRAST_KINDS:  # the same tables as for the fitting pairs alone, floor included
+        assert result["kinds"][kind]["overall"] == alone["kinds"][kind]["overall"]
+        assert result["source_blind"]["kinds"][kind]["overall"] == alone["source_blind"]["kinds"][kind]["overall"]

@@ -19,6 +19,7 @@ contrast, and chance is 50% in every bucket:
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from seq2seq.scoring.buckets import bucket_bounds, bucket_label, bucket_members
 if TYPE_CHECKING:
     from seq2seq.data.tokenizer import Tokenizer
     from seq2seq.models.encoder_decoder import EncoderDecoder
+
+log = logging.getLogger(__name__)
 
 CONTRAST_KINDS = ("attractor", "random")
 
@@ -138,6 +141,19 @@ def build_contrasts(text: ParallelText, seed: int, subwords: Callable[[str], int
         if replacement is not None:
             contrasts.append(Contrast(item, "random", swap_main_verb(tgt, meta, replacement)))
     return contrasts
+
+
+def beyond_positions(model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText) -> set[int]:
+    """Pairs (0-based) the model cannot score under teacher forcing: a source or a target (with EOS, or BOS on the
+    decoder's input) longer than the Transformer's positions. Contrasts keep their reference's subword count, so
+    the reference decides for every contrast of its pair. An RNN reads any length: none."""
+    source_positions, target_positions = model.encoder.max_source_positions, model.decoder.max_target_positions
+    if source_positions is None and target_positions is None:
+        return set()
+    sources, targets = tokenizer.encode_src(text.src), tokenizer.encode_tgt(text.tgt)
+    return {i for i, (src, tgt) in enumerate(zip(sources, targets))
+            if (source_positions is not None and len(src) + 1 > source_positions)
+            or (target_positions is not None and len(tgt) + 1 > target_positions)}
 
 
 def sequence_log_probs(
@@ -252,12 +268,22 @@ def contrastive_accuracy(
     """
     bootstrap = bootstrap or BootstrapSettings()
     contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
+    unreadable = beyond_positions(model, tokenizer, text)
+    if unreadable:  # left out of every table, the floor's too, so that both score the same pairs
+        log.warning("contrastive test on '%s': %d of %d pairs are longer than the model's positions (source %s, target "
+                    "%s subwords with EOS) and are left out; first pairs: %s", text.name, len(unreadable), len(text),
+                    model.encoder.max_source_positions, model.decoder.max_target_positions,
+                    ", ".join(str(i + 1) for i in sorted(unreadable)[:10]))
+        contrasts = [c for c in contrasts if c.item not in unreadable]
     sources = text.src + [text.src[c.item] for c in contrasts]
     targets = text.tgt + [c.tgt for c in contrasts]
-    scores = sequence_log_probs(model, tokenizer, sources, targets, precision, batch_tokens)
+    scored = [i for i in range(len(targets)) if i >= len(text) or i not in unreadable]
+    scores = np.full(len(targets), np.nan)  # an unreadable reference stays NaN: no contrast of its pair is left
+    scores[scored] = sequence_log_probs(model, tokenizer, [sources[i] for i in scored], [targets[i] for i in scored],
+                                        precision, batch_tokens)
     views = (distance_edges, length_edges, bootstrap, cells)
     result = {"kinds": kind_tables(text, contrasts, scores[: len(text)], scores[len(text):], *views),
-              "pairs": len(text),
+              "pairs": len(text), "beyond_positions": len(unreadable),
               "length_distance_r": pearson(np.array([m["length"] for m in text.meta]), np.array([m["distance"] for m in text.meta])),
               "bootstrap": vars(bootstrap).copy()}
     if floor is not None:
@@ -284,8 +310,10 @@ def format_contrastive(contrastive: dict[str, Any]) -> list[str]:
                         + ("" if blind is None else f", source-blind {_percent(blind[kind]['overall'])[0]}") + ")"
                         for kind, table in kinds.items())
     r = contrastive["length_distance_r"]
+    left_out = contrastive.get("beyond_positions")
     lines = [f"  contrastive verb accuracy % (chance 50), {level}: {overall}"
-             + ("" if r is None else f"; r(length, distance) {r:.2f}")]
+             + ("" if r is None else f"; r(length, distance) {r:.2f}")
+             + (f"; {left_out} pairs beyond the model's positions left out" if left_out else "")]
     if blind is not None:
         lines.append(f"  source-blind floor ('blind' columns): {contrastive['source_blind']['model']}, same contrasts")
     views = [("by_distance", "distance"), ("by_length", "src words")]
