@@ -17,8 +17,7 @@ from seq2seq.data.probe.contrast import CONTRAST_KINDS, build_contrasts, kind_ta
 from seq2seq.data.probe.corpus import grid_cells
 from seq2seq.data.probe.distance_effect import distance_effect, matched_pairs
 from seq2seq.data.probe.source_blind import KneserNeyLM
-from seq2seq.reporting.plots import SOURCE_BLIND
-from seq2seq.reporting.sweep import read_report_csv
+from seq2seq.reporting.tables import SOURCE_BLIND, read_report_csv
 from seq2seq.scoring.bootstrap import BootstrapSettings
 
 CONFIG = {"seed": 11, "splits": {"train": 6000, "test": 1200}, "stratified_splits": ["test"], "grid_per_cell": 40}

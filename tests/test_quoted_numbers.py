@@ -6,7 +6,7 @@ import pytest
 
 from seq2seq.reporting.quoted_numbers import (cell_value, check_numbers, config_value, prose_mask, quote, report_value,
                                               requote_numbers)
-from seq2seq.reporting.sweep import report_csv
+from seq2seq.reporting.tables import report_csv
 
 ROWS = [{"split": "test", "measure": "bleu", "view": "length", "bucket": bucket, "model": model, "seeds": 1,
          "count": count, "midpoint": None, "mean": mean, "std": None, "ci": None, "runs": ["0"]}

@@ -17,7 +17,7 @@ import pytest
 from readme_numbers import FIXED, QUOTES
 from seq2seq.reporting.quoted_numbers import PROSE_NUMBER, Value, check_numbers, prose_mask, quote
 from seq2seq.reporting.quoted_tables import MARKER, quoted_tables, requote
-from seq2seq.reporting.sweep import read_report_csv
+from seq2seq.reporting.tables import read_report_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

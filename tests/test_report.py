@@ -20,15 +20,9 @@ from matplotlib.image import imread
 
 from seq2seq.errors import UserError
 from seq2seq.reporting.callback import headline_markdown
-from seq2seq.reporting.sweep import (
-    aggregate,
-    choose_splits,
-    collect_runs,
-    read_report_csv,
-    report_csv,
-    unreported_runs,
-    write_report,
-)
+from seq2seq.reporting.runs import choose_splits, collect_runs, unreported_runs
+from seq2seq.reporting.sweep import write_report
+from seq2seq.reporting.tables import aggregate, read_report_csv, report_csv
 
 BIN = Path(sys.executable).parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seq2seq.reporting.sweep import Run
+from seq2seq.reporting.runs import Run
 
 CALIBRATION_BAR = 80.0     # BLEU on the shortest sources
 SHORT_SOURCES = (0, 10)    # source words [low, high): the 0-9 bucket of the default bucket edges

@@ -22,7 +22,7 @@ from seq2seq.errors import UserError
 from seq2seq.config import build_from_config, test_split_names
 from seq2seq.provenance import data_split, eval_arguments
 from seq2seq.reporting.decodings import decoding_summary, one_decoding
-from seq2seq.reporting.plots import SOURCE_BLIND
+from seq2seq.reporting.tables import SOURCE_BLIND
 from seq2seq.run_dir import RunDir
 from seq2seq.scoring.bootstrap import METRICS, BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings, bucket_members, bucketed_lengths

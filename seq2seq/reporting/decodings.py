@@ -17,7 +17,7 @@ from seq2seq.errors import UserError
 from seq2seq.provenance import UNKNOWN, decoding_label, same_decoding
 
 if TYPE_CHECKING:
-    from seq2seq.reporting.sweep import Run
+    from seq2seq.reporting.runs import Run
 
 MIXED_FLAG = "--mixed-decodings"
 

@@ -25,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 from seq2seq.files import write_atomically  # noqa: E402
+from seq2seq.reporting.tables import SOURCE_BLIND  # noqa: E402
 
 
-SOURCE_BLIND = "source-blind"  # the contrastive test's floor, drawn as a reference line, not as a model
 FLOOR_STYLE = {"color": "black", "linestyle": "--"}
 
 def plot_attention(

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 from omegaconf import OmegaConf
 
 from seq2seq.reporting.quoted_tables import markdown_tables, quoted_tables
-from seq2seq.reporting.sweep import read_report_csv
+from seq2seq.reporting.tables import read_report_csv
 
 NUMBER = r"[-+−]?\d+(?:,\d{3})*(?:\.\d+)?"
 PROSE_NUMBER = re.compile(rf"(?<![\w.,]){NUMBER}")

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from seq2seq.reporting.sweep import read_report_csv, wide_table
+from seq2seq.reporting.tables import read_report_csv, wide_table
 
 MARKER = re.compile(r"<!-- table: (\S+) (split=\S+ measure=\S+ view=\S+(?: no-all)?|number=\d+) -->")
 REPORT_SELECTION = re.compile(r"split=(\S+) measure=(\S+) view=(\S+)( no-all)?")
