@@ -221,3 +221,110 @@ class AdditiveAttention(nn.Module):
         """v^T tanh(q + k) + sum(v) = 2v^T sigmoid(2q + 2k), from 2q [b, T, A] and keys [b, S, A]: [b, T, S]."""
         doubled = torch.add(doubled_queries.unsqueeze(2), keys.unsqueeze(1), alpha=2)  # [b, T, S, A]
         return doubled.sigmoid_() @ doubled_v
+
+
+class DotAttention(nn.Module):
+    """Luong et al. 2015's `dot` score, s^T h_j: the simplified attention above with the decoder state as query.
+
+    No parameters, so the decoder state must live in the encoder states' space (the same size), and the
+    scores are not scaled, as in the paper: the model learns the states' norms that give sharp weights.
+    """
+
+    def __init__(self, query_dim: int, key_dim: int) -> None:
+        super().__init__()
+        if query_dim != key_dim:
+            raise ValueError(f"the dot score compares the decoder state ({query_dim} units) with the encoder states "
+                             f"({key_dim} units) directly: give them one size, or use score=general")
+
+    def project_keys(self, keys: Tensor) -> Tensor:
+        return keys
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """As `AdditiveAttention.forward`: query [B, Q] or [B, T, Q], values [B, S, V]."""
+        return attend(query, keys, values, mask, scale=1.0)
+
+
+class GeneralAttention(nn.Module):
+    """Scaled dot product with trainable query and key projections: the self-attention above, turned to the
+    source (Luong et al. 2015's `general` score s^T W h_j, with W factored as W_q^T W_k / sqrt(A)). The key
+    projection W_k h_j is made once per sentence (`project_keys`), as the additive score's U h_j is."""
+
+    def __init__(self, query_dim: int, key_dim: int, attention_dim: int) -> None:
+        super().__init__()
+        self.query_proj = nn.Linear(query_dim, attention_dim, bias=False)
+        self.key_proj = nn.Linear(key_dim, attention_dim, bias=False)
+
+    def project_keys(self, keys: Tensor) -> Tensor:
+        return self.key_proj(keys)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        return attend(self.query_proj(query), keys, values, mask, scale=1 / math.sqrt(keys.size(-1)))
+
+
+class MultiHeadSourceAttention(nn.Module):
+    """Multi-head attention from the decoder state over the encoder states, as the Transformer's cross-attention
+    does it: `num_heads` scaled dot products over subspaces of `attention_dim`, their contexts concatenated and
+    projected back to the encoder states' size, so the rest of the decoder is unchanged. Keys and values are
+    projected once per sentence (`project_keys` returns them side by side). The weights returned (for maps)
+    are the heads' mean."""
+
+    def __init__(self, query_dim: int, key_dim: int, attention_dim: int, num_heads: int) -> None:
+        super().__init__()
+        if attention_dim % num_heads != 0:
+            raise ValueError(f"attention_size={attention_dim} is not divisible by num_heads={num_heads}")
+        self.num_heads = num_heads
+        self.query_proj = nn.Linear(query_dim, attention_dim, bias=False)
+        self.key_value_proj = nn.Linear(key_dim, 2 * attention_dim, bias=False)
+        self.out_proj = nn.Linear(attention_dim, key_dim, bias=False)
+
+    def project_keys(self, keys: Tensor) -> Tensor:
+        """[B, S, K] -> [B, S, 2A]: each head's keys, then each head's values."""
+        return self.key_value_proj(keys)
+
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """As `AdditiveAttention.forward`; `values` (the raw states) are reached through the projected ones."""
+        single_step = query.dim() == 2
+        queries = self.query_proj(query.unsqueeze(1) if single_step else query)  # [B, T, A]
+        heads = self.num_heads
+
+        def split(x: Tensor) -> Tensor:  # [B, L, A] -> [B, H, L, A / H]
+            return x.unflatten(-1, (heads, -1)).transpose(1, 2)
+
+        projected_keys, projected_values = keys.chunk(2, dim=-1)
+        q, k, v = split(queries), split(projected_keys), split(projected_values)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # [B, H, T, S]
+        weights = masked_softmax(scores, None if mask is None else mask[:, None, None, :])
+        context = self.out_proj((weights @ v).transpose(1, 2).flatten(2))  # [B, T, K]
+        weights = weights.mean(1)  # [B, T, S]
+        if single_step:
+            return context.squeeze(1), weights.squeeze(1)
+        return context, weights
+
+
+def attend(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor | None, scale: float) -> tuple[Tensor, Tensor]:
+    """Dot-product attention of queries [B, Q] or [B, T, Q] over keys [B, S, Q] and values [B, S, V]."""
+    single_step = queries.dim() == 2
+    if single_step:
+        queries = queries.unsqueeze(1)
+    scores = queries @ keys.transpose(1, 2) * scale  # [B, T, S]
+    weights = masked_softmax(scores, None if mask is None else mask.unsqueeze(1))
+    context = weights @ values
+    if single_step:
+        return context.squeeze(1), weights.squeeze(1)
+    return context, weights
+
+
+SOURCE_SCORES = ("additive", "dot", "general", "multihead")
+
+
+def source_attention(score: str, query_dim: int, key_dim: int, attention_dim: int, num_heads: int) -> nn.Module:
+    """The attention-RNN decoder's attention over the encoder states, by its score (`SOURCE_SCORES`)."""
+    if score == "additive":
+        return AdditiveAttention(query_dim, key_dim, attention_dim)
+    if score == "dot":
+        return DotAttention(query_dim, key_dim)
+    if score == "general":
+        return GeneralAttention(query_dim, key_dim, attention_dim)
+    if score == "multihead":
+        return MultiHeadSourceAttention(query_dim, key_dim, attention_dim, num_heads)
+    raise ValueError(f"model.decoder.score={score!r}: choose one of {', '.join(SOURCE_SCORES)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from seq2seq.models.attention import AdditiveAttention, MultiHeadAttention
+from seq2seq.models.attention import MultiHeadAttention, source_attention
 from seq2seq.models.interfaces import Decoder, DecoderState, Memory
 from seq2seq.models.rnn import make_rnn
 from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
@@ -104,10 +104,13 @@ class RNNDecoder(_RNNDecoderBase):
 
 
 class AttentionRNNDecoder(_RNNDecoderBase):
-    """Bahdanau et al. 2014: at every step, additive attention over all encoder states.
+    """Bahdanau et al. 2014: at every step, attention over all encoder states.
 
     c_i = sum_j a_ij h_j with a_ij from score(s_{i-1}, h_j); s_i = f(s_{i-1}, y_{i-1}, c_i) and
-    p(y_i) = g(y_{i-1}, s_i, c_i) (eq. 4). The key projection U h_j is computed once per sentence.
+    p(y_i) = g(y_{i-1}, s_i, c_i) (eq. 4). The score is Bahdanau's `additive` one, or one of the others
+    of the attention family (`attention.SOURCE_SCORES`: Luong et al. 2015's `dot` and `general`, and
+    `multihead`), so that each can be trained and measured in the same decoder. The keys' projection
+    (U h_j for the additive score) is computed once per sentence.
     """
 
     has_attention = True
@@ -120,6 +123,8 @@ class AttentionRNNDecoder(_RNNDecoderBase):
         embedding_dim: int = 256,
         hidden_size: int = 512,
         attention_size: int = 512,
+        score: str = "additive",
+        num_heads: int = 4,
         num_layers: int = 1,
         cell: str = "gru",
         dropout: float = 0.1,
@@ -129,7 +134,7 @@ class AttentionRNNDecoder(_RNNDecoderBase):
         super().__init__(
             vocab_size, summary_size, memory_size, embedding_dim, hidden_size, num_layers, cell, dropout, tie_embeddings, pad_id
         )
-        self.attention = AdditiveAttention(hidden_size, memory_size, attention_size)
+        self.attention = source_attention(score, hidden_size, memory_size, attention_size, num_heads)
 
     def prepare(self, memory: Memory) -> Memory:
         if "attention_keys" not in memory.extras:
