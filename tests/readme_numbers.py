@@ -1,8 +1,9 @@
-"""Where each number of README.md's prose comes from (see seq2seq.reporting.quoted_numbers).
+"""Where each number of the documentation's prose (README.md and docs/*.md) comes from (see
+seq2seq.reporting.quoted_numbers).
 
 QUOTES: results, each phrase with the recorded file and the cell or setting every `{}` is read from.
-FIXED: settings, citations and definitions that no run records, as phrases of the README.
-`python tests/readme_numbers.py` requotes README.md: its quoted tables and the QUOTES' numbers, from the files.
+FIXED: settings, citations and definitions that no run records, as phrases of the pages.
+`python tests/readme_numbers.py` requotes every page: its quoted tables and the QUOTES' numbers, from the files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from seq2seq.reporting.quoted_numbers import Value, cell_value, config_value, qu
 from seq2seq.reporting.quoted_tables import markdown_tables, requote
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # the documentation
 QUICK = "experiments/quick/report.csv"
 PROBE = "experiments/context_loss/report.csv"
 PROBE_RUNS = "experiments/context_loss/runs.csv"
@@ -172,7 +173,7 @@ FIXED = [
     "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 300 pairs in every cell",
     "(a cell the grammar cannot fill has 0)", "(chance 50)",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
-    "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4, below)",
+    "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4;",
     "Every preset has at least 80 BLEU on 0–9 words and at least 90% on the `random` contrast at distance 0–4",
     "at least 90% on the attractor contrast at distance 0–4", "from distance 10–19 on", "in the three bands",
     # how the probe's results were made and read: bucket names, the protocol, the figure
@@ -199,4 +200,5 @@ FIXED = [
 
 
 if __name__ == "__main__":
-    README.write_text(requote_numbers(requote(README.read_text(encoding="utf-8"), ROOT), QUOTES, ROOT), encoding="utf-8")
+    for page in PAGES:
+        page.write_text(requote_numbers(requote(page.read_text(encoding="utf-8"), ROOT), QUOTES, ROOT), encoding="utf-8")

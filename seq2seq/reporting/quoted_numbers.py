@@ -137,9 +137,24 @@ def prose_mask(markdown: str) -> str:
     return NOT_PROSE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), masked)
 
 
+def check_pages(pages: dict[str, str], quotes: Sequence[Quote], fixed: Sequence[str], root: Path,
+                registry: str) -> list[str]:
+    """`check_numbers` over several pages (name -> Markdown): each page's numbers against the quotes and fixed
+    phrases it holds, and every quote and phrase held by at least one page."""
+    problems = [problem for name, markdown in pages.items()
+                for problem in check_numbers(markdown, quotes, fixed, root, name, registry, require_all=False)]
+    text = "\n".join(pages.values())
+    problems += [f"no page says {item.template!r} any more: change the quote in {registry} to what a page says"
+                 for item in quotes if not item.pattern().search(text)]
+    problems += [f"no page says the fixed phrase {phrase!r} any more: change or remove it in {registry}"
+                 for phrase in fixed if not re.search(_literal(phrase), text)]
+    return problems
+
+
 def check_numbers(markdown: str, quotes: Sequence[Quote], fixed: Sequence[str], root: Path, name: str,
-                  registry: str) -> list[str]:
-    """Every problem with the prose's numbers, one line each naming the line of `name` and what to do."""
+                  registry: str, require_all: bool = True) -> list[str]:
+    """Every problem with the prose's numbers, one line each naming the line of `name` and what to do; with
+    `require_all`, also each quote and fixed phrase the page no longer says (`check_pages` asks it of all pages)."""
     problems, covered = [], []
 
     def line_of(offset: int) -> int:
@@ -147,7 +162,7 @@ def check_numbers(markdown: str, quotes: Sequence[Quote], fixed: Sequence[str], 
 
     for item in quotes:
         matches = list(item.pattern().finditer(markdown))
-        if not matches:
+        if not matches and require_all:
             problems.append(f"{name} no longer says {item.template!r}: change the quote in {registry} to what it says")
         covered += [match.span() for match in matches]
         for field, value in enumerate(item.values, 1):
@@ -161,7 +176,7 @@ def check_numbers(markdown: str, quotes: Sequence[Quote], fixed: Sequence[str], 
                          "and reread the sentence" for match in matches if match.group(field) != expected]
     for phrase in fixed:
         matches = list(re.finditer(_literal(phrase), markdown))
-        if not matches:
+        if not matches and require_all:
             problems.append(f"{name} no longer says the fixed phrase {phrase!r}: change or remove it in {registry}")
         covered += [match.span() for match in matches]
     for number in PROSE_NUMBER.finditer(prose_mask(markdown)):
