@@ -302,3 +302,25 @@ def test_each_attention_score_learns_to_copy_and_to_align(score: str) -> None:
     aligned = [strongest == position for h in hypotheses
                for position, strongest in enumerate(h.attention[:-1].argmax(dim=-1).tolist())]
     assert exact > 0.95 and sum(aligned) / len(aligned) > 0.9, (exact, sum(aligned) / len(aligned))
+
+
+def test_a_reversed_source_is_read_backwards_and_its_states_come_back_in_source_order() -> None:
+    """Issue 34, Sutskever et al.'s remedy: the summary is the state after reading the sentence backwards (the
+    first word last); each state is the one the same RNN gives that word on the reversed sentence; padding
+    changes nothing."""
+    from seq2seq.models.encoders import reversed_order
+
+    assert reversed_order(torch.tensor([3, 5]), 5).tolist() == [[2, 1, 0, 3, 4], [4, 3, 2, 1, 0]]
+    backwards = build("rnn", "rnn", ["model.encoder.reverse=true"]).encoder.eval()
+    forwards = build("rnn", "rnn").encoder.eval()
+    forwards.load_state_dict(backwards.state_dict())
+    generator = torch.Generator().manual_seed(7)
+    src, src_mask = padded_batch([5, 3], SRC_VOCAB, generator)
+    memory = backwards(src, src_mask)
+    for row, length in enumerate([5, 3]):
+        flipped = src[row:row + 1, :length].flip(1)
+        expected = forwards(flipped, torch.ones_like(flipped, dtype=torch.bool))
+        torch.testing.assert_close(memory.summary[row:row + 1], expected.summary, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(memory.states[row, :length], expected.states[0].flip(0), atol=1e-6, rtol=1e-5)
+        alone = backwards(src[row:row + 1, :length], src_mask[row:row + 1, :length])
+        torch.testing.assert_close(alone.summary, memory.summary[row:row + 1], atol=1e-6, rtol=1e-5)

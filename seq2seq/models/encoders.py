@@ -19,7 +19,13 @@ from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, R
 
 
 class RNNEncoder(Encoder):
-    """GRU or LSTM over the embedded source; no direction reads padding before a real token (`run_over_lengths`)."""
+    """GRU or LSTM over the embedded source; no direction reads padding before a real token (`run_over_lengths`).
+
+    With `reverse`, the RNN reads each source from its last word to its first (Sutskever et al. 2014, §3.3):
+    the summary is then the state after the *first* words, which a plain RNN decoder translates first, so
+    the distance from a source word to where it is needed shrinks at the start of the sentence. The states
+    are returned in source order, so attention and its maps still line up with the source as written.
+    """
 
     def __init__(
         self,
@@ -30,9 +36,11 @@ class RNNEncoder(Encoder):
         cell: str = "gru",
         bidirectional: bool = False,
         dropout: float = 0.1,
+        reverse: bool = False,
         pad_id: int = 0,
     ) -> None:
         super().__init__()
+        self.reverse = reverse
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
         self.dropout = nn.Dropout(dropout)
         self.rnn = make_rnn(cell, embedding_dim, hidden_size, num_layers, dropout, bidirectional=bidirectional)
@@ -40,10 +48,20 @@ class RNNEncoder(Encoder):
         self.output_size = self.summary_size = hidden_size * self.directions
 
     def forward(self, src: Tensor, src_mask: Tensor) -> Memory:
-        embedded = self.dropout(self.embedding(src))  # [batch, src_len, embedding_dim]
-        states, final = run_over_lengths(self.rnn, embedded, src_mask.sum(dim=1))
+        lengths = src_mask.sum(dim=1)
+        order = reversed_order(lengths, src.size(1)) if self.reverse else None
+        embedded = self.dropout(self.embedding(src if order is None else src.gather(1, order)))  # [batch, src_len, emb]
+        states, final = run_over_lengths(self.rnn, embedded, lengths)
+        if order is not None:  # reversal is its own inverse: states back in source order
+            states = states.gather(1, order.unsqueeze(-1).expand_as(states))
         summary = torch.cat(list(final), dim=-1)  # [batch, directions * hidden]
         return Memory(states=self.dropout(states), mask=src_mask, summary=summary)
+
+
+def reversed_order(lengths: Tensor, width: int) -> Tensor:
+    """Per row, the positions that read its real tokens backwards and leave padding where it is: [batch, width]."""
+    positions = torch.arange(width, device=lengths.device).expand(len(lengths), width)
+    return torch.where(positions < lengths[:, None], lengths[:, None] - 1 - positions, positions)
 
 
 class TransformerEncoderLayer(nn.Module):
