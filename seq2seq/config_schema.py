@@ -23,6 +23,7 @@ from seq2seq.data.probe import ProbeConfig
 from seq2seq.data.tokenizer import TokenizerSettings
 from seq2seq.decoding import SearchSettings
 from seq2seq.models.decoders import AttentionRNNDecoder, RNNDecoder, TransformerDecoder
+from seq2seq.models.decoder_only import CausalLMDecoder, PrefixEncoder
 from seq2seq.models.encoders import RNNEncoder, TransformerEncoder
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings
@@ -109,6 +110,8 @@ TransformerEncoderConfig = constructor_schema(TransformerEncoder, MODEL_INPUTS)
 RNNDecoderConfig = constructor_schema(RNNDecoder, MODEL_INPUTS)
 AttentionRNNDecoderConfig = constructor_schema(AttentionRNNDecoder, MODEL_INPUTS)
 TransformerDecoderConfig = constructor_schema(TransformerDecoder, MODEL_INPUTS)
+PrefixEncoderConfig = constructor_schema(PrefixEncoder, MODEL_INPUTS)
+CausalLMDecoderConfig = constructor_schema(CausalLMDecoder, MODEL_INPUTS)
 
 
 @dataclass
@@ -186,9 +189,9 @@ SCHEMAS: dict[str, dict[str, type]] = {  # group -> option -> schema, as the YAM
     "": {"config": RunConfig},
     "data": {"probe": ProbeDataConfig, "named": NamedDataConfig, "files": FilesDataConfig},
     "model": {"preset": ModelConfig},
-    "model/encoder": {"rnn": RNNEncoderConfig, "transformer": TransformerEncoderConfig},
+    "model/encoder": {"rnn": RNNEncoderConfig, "transformer": TransformerEncoderConfig, "prefix": PrefixEncoderConfig},
     "model/decoder": {"rnn": RNNDecoderConfig, "rnn_attention": AttentionRNNDecoderConfig,
-                      "transformer": TransformerDecoderConfig},
+                      "transformer": TransformerDecoderConfig, "causal_lm": CausalLMDecoderConfig},
     "tokenizer": {"sentencepiece": TokenizerConfig},
     "train": {"recipe": TrainConfig},
     "eval": {"settings": EvalConfig},

@@ -14,18 +14,20 @@ from seq2seq.decoding import greedy_search
 from seq2seq.models.encoder_decoder import EncoderDecoder, build_model
 from seq2seq.models.interfaces import Memory
 
-ENCODERS = ["rnn", "birnn", "transformer"]
-DECODERS = ["rnn", "rnn_attention", "transformer"]
+ENCODERS = ["rnn", "birnn", "transformer", "prefix"]
+DECODERS = ["rnn", "rnn_attention", "transformer", "causal_lm"]
 SMALL = {
     "encoder": {
         "rnn": ["embedding_dim=16", "hidden_size=24"],
         "birnn": ["embedding_dim=16", "hidden_size=12"],
         "transformer": ["d_model=16", "num_heads=2", "num_layers=2", "ff_size=32"],
+        "prefix": ["d_model=16"],
     },
     "decoder": {
         "rnn": ["embedding_dim=16", "hidden_size=20"],
         "rnn_attention": ["embedding_dim=16", "hidden_size=20", "attention_size=12"],
         "transformer": ["d_model=16", "num_heads=2", "num_layers=2", "ff_size=32"],
+        "causal_lm": ["d_model=16", "num_heads=2", "num_layers=2", "ff_size=32"],
     },
 }
 SRC_VOCAB, TGT_VOCAB = 30, 26
@@ -160,7 +162,7 @@ def copy_batch(batch_size: int, generator: torch.Generator, vocab: int = 12) -> 
 
 @pytest.mark.parametrize(
     "encoder,decoder,steps",
-    [("rnn", "rnn_attention", 400), ("transformer", "transformer", 400)],
+    [("rnn", "rnn_attention", 400), ("transformer", "transformer", 400), ("prefix", "causal_lm", 600)],
 )
 def test_tiny_model_learns_to_copy(encoder: str, decoder: str, steps: int) -> None:
     extra = ["model.encoder.dropout=0.0", "model.decoder.dropout=0.0"]

@@ -43,6 +43,15 @@ class PositionalEncoding(nn.Module):
         return x + self.table[offset : offset + length]
 
 
+    def at(self, positions: Tensor) -> Tensor:
+        """The encodings of absolute positions [batch, length] (each row its own): [batch, length, d_model]."""
+        if positions.numel() and int(positions.max()) >= self.max_positions:
+            raise ValueError(
+                f"position {int(positions.max())} exceeds max_positions={self.max_positions}; raise it in the model config"
+            )
+        return (self.learned.weight if self.learned is not None else self.table)[positions]
+
+
 class TokenEmbedding(nn.Module):
     """Embedding scaled by sqrt(d_model) so it is not drowned by the positional signal (§3.4)."""
 
