@@ -23,6 +23,11 @@ def composed(*overrides: str):
         ("context_loss_multi30k", "multi30k", {"max_minutes": 60, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
         ("quick", "probe", {"max_steps": 5000, "max_minutes": 8}, {"model": "rnn,rnn_attention"}),
         ("context_loss_wmt_ted", "wmt_ted", {"max_epochs": 40, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
+        ("context_loss_debian_docs", "debian_docs", {"valid_every": 500, "patience": 6},
+         {"model": "rnn,rnn_attention,transformer"}),
+        ("attention_family", "probe", {"max_steps": 3000},
+         {"+variant": "rnn,rnn_reversed,rnn_birnn,rnn_lstm,additive,dot,general,multihead,transformer,transformer_1head,"
+                      "decoder_only", "seed": "1,2,3"}),
     ],
 )
 def test_experiments_pick_data_training_and_the_sweep(experiment, data, budget, sweep):
@@ -43,7 +48,8 @@ def test_each_corpus_brings_its_training_recipe_and_model_sizes():
 
 
 def test_the_main_job_and_the_recorded_experiments_report_when_the_sweep_ends():
-    for experiment in ("quick", "context_loss", "context_loss_30_50", "context_loss_wmt_ted"):
+    for experiment in ("quick", "context_loss", "context_loss_30_50", "context_loss_wmt_ted", "context_loss_debian_docs",
+                       "attention_family"):
         callbacks = composed(f"+experiment={experiment}").hydra.callbacks
         assert callbacks.report._target_ == "seq2seq.reporting.callback.ReportWhenSweepEnds", experiment
 
@@ -111,3 +117,20 @@ def test_the_recipe_trial_scripts_search_on_validation():
             assert "+experiment=recipe_search" in launched and "eval.splits" not in launched, script
             checked += 1
     assert checked == 2  # gpu_recipes/round1.sh and round2.sh
+
+
+@pytest.mark.parametrize("variant,name,budget", [
+    ("rnn", "rnn", 5000), ("rnn_reversed", "rnn_reversed", 5000), ("rnn_birnn", "rnn_birnn", 5000),
+    ("rnn_lstm", "rnn_lstm", 5000), ("additive", "rnn_attention", 3000), ("dot", "rnn_attention_dot", 3000),
+    ("general", "rnn_attention_general", 3000), ("multihead", "rnn_attention_multihead", 3000),
+    ("transformer", "transformer", 3000), ("transformer_1head", "transformer_1head", 3000),
+    ("decoder_only", "decoder_only", 3000),
+])
+def test_each_attention_family_variant_is_its_own_model_with_its_presets_recipe_and_sizes(variant, name, budget):
+    """Issue 34: a variant names itself (the report groups runs by model.name, so variants are never averaged as
+    seeds of one model) and trains with its preset's probe recipe and sizes, as +experiment=context_loss does."""
+    config = composed("+experiment=attention_family", f"+variant={variant}")
+    assert (config.model.name, config.train.max_steps) == (name, budget)
+    width = config.model.encoder.get("d_model") or config.model.encoder.hidden_size * (
+        2 if config.model.encoder.bidirectional else 1)
+    assert width in (128, 256), "the probe's sizes (conf/sizes/probe_*.yaml), not the defaults"
