@@ -513,3 +513,20 @@ def test_plotting_on_a_machine_without_a_font_cache_logs_nothing_at_info(tmp_pat
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "fontManager" not in result.stderr + result.stdout and (tmp_path / "mpl").is_dir()
+
+
+def test_the_main_jobs_contrastive_table_prints_only_buckets_narrow_enough_to_read():
+    """Issue 35: in the main job the plain RNN's 69.0% at distance 0-4 equalled the floor's 69.0% on 29 pairs. A
+    bucket whose interval is wider than 20 points is left out, counted, and the recorded experiment named."""
+    def row(bucket: str, model: str, low: float, high: float) -> dict:
+        return {"split": "test", "measure": "contrastive_attractor", "view": "distance", "bucket": bucket,
+                "model": model, "seeds": 1, "count": 29, "midpoint": None, "mean": (low + high) / 2, "std": None,
+                "ci": [low, high], "runs": ["0"]}
+
+    rows = [row("0-4", "rnn", 0.50, 0.85), row("0-4", "source-blind", 0.52, 0.86),  # 35 points wide: unreadable
+            row("5-9", "rnn", 0.60, 0.80), row("5-9", "source-blind", 0.40, 0.60)]   # 20 points: shown
+    lines = headline_markdown(rows, "test")
+    text = "\n".join(lines)
+    assert "| 5-9 | 29 | 70.0 [60.0, 80.0] | 50.0 [40.0, 60.0] |" in text and "| 0-4 |" not in text
+    assert "1 bucket(s) by subject–verb distance left out: their 95% intervals are wider than 20 points" in text
+    assert "+experiment=context_loss" in text
