@@ -28,6 +28,8 @@ PROBE_30_50 = "experiments/context_loss/30_50/report.csv"
 MULTI30K = "experiments/context_loss_multi30k/report.csv"
 WMT_TED = "experiments/context_loss_wmt_ted/report.csv"
 WMT_TED_RUNS = [f"experiments/context_loss_wmt_ted/{run}/config.yaml" for run in ("0_rnn", "1_rnn_attention", "2_transformer")]
+DEBIAN_DOCS_EXPERIMENT = "seq2seq/conf/experiment/context_loss_debian_docs.yaml"
+DEBIAN_DOCS_RECIPE = "seq2seq/conf/train/debian_docs.yaml"
 DECODING = "benchmarks/results/decode_throughput.md"
 PROFILE = "benchmarks/results/profile_decoding.md"
 RATIO = "ours fp32 ÷ JoeyNMT fp32"
@@ -146,6 +148,8 @@ QUOTES = [
           cell_value("experiments/context_loss_wmt_ted/paired_long/comparison.md", 1,
                      {"run": "2_transformer", "bucket": "75+"}, "hyp/ref length")),
     quote("It trained on pairs of at most {} subwords", config_value(WMT_TED_RUNS[2], "train.max_len")),
+    quote("decodes `test` with beam {}", config_value(DEBIAN_DOCS_EXPERIMENT, "eval.beam_size")),
+    quote("training validates and saves every {} updates", config_value(DEBIAN_DOCS_RECIPE, "valid_every")),
     quote("The Transformer decodes {}× JoeyNMT's speed greedy and {}× with beam 5.",
           decoding(1, "transformer", "greedy"), decoding(1, "transformer", "beam 5")),
     quote("The attention RNN decodes {}× greedy and {}× with beam 5.",
@@ -196,6 +200,8 @@ FIXED = [
     "a share near or above 100%", "rank 0 alone writes", "UTF-8, plain or `.gz`", "RNNencdec-30/-50",
     "(Cho et al. 2014)", "(Bahdanau et al. 2014)", "exit status 2", "is UTF-16: re-encode it as UTF-8",
     "tensors of up to 1 GiB", "up to 1 GiB of freed memory", "(2,000 subwords, one 10,000-character token",
+    # short-sentence parity (seq2seq/reporting/parity.py: PARITY_BAR, SHORT_BUCKET), a definition
+    "start with the 0–14-word segments", "on 0–14 source words every preset must reach 70% of the best",
 ]
 
 
