@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -530,3 +531,55 @@ def test_the_main_jobs_contrastive_table_prints_only_buckets_narrow_enough_to_re
     assert "| 5-9 | 29 | 70.0 [60.0, 80.0] | 50.0 [40.0, 60.0] |" in text and "| 0-4 |" not in text
     assert "1 bucket(s) by subject–verb distance left out: their 95% intervals are wider than 20 points" in text
     assert "+experiment=context_loss" in text
+
+
+def variant_run(sweep: Path, job: str, model: str, seed: int, short: float, long: float, far: float,
+                near_random: float = 1.0) -> None:
+    """A finished probe run with BLEU `short` on 0-9 and `long` on 40+ words and attractor accuracy `far` at
+    the farthest distance."""
+    write_run(sweep / job, model, seed, [short])
+    (sweep / job / "config.yaml").write_text(f"model:\n  name: {model}\nseed: {seed}\ndata:\n  name: probe\n")
+    rows = [{"bucket": b, "low": lo, "high": hi, "count": 10, "bleu": v, "midpoint": m}
+            for b, lo, hi, m, v in (("0-9", 0, 10, 5.0, short), ("10-39", 10, 40, 25.0, (short + long) / 2),
+                                    ("40+", 40, None, 45.0, long))]
+    attractor = {"overall": {"count": 40, "accuracy": 0.7, "ci": None}, "by_length": [], "by_distance": [
+        {"bucket": "0-4", "low": 0, "high": 5, "count": 20, "accuracy": 0.95, "ci": None},
+        {"bucket": "40-59", "low": 40, "high": 60, "count": 20, "accuracy": far, "ci": None},
+        {"bucket": "60-69", "low": 60, "high": 70, "count": 0, "accuracy": None, "ci": None}]}
+    random = {"overall": {"count": 20, "accuracy": near_random, "ci": None}, "by_length": [], "by_distance": [
+        {"bucket": "0-4", "low": 0, "high": 5, "count": 20, "accuracy": near_random, "ci": None}]}
+    split = {"bleu": short, "sentences": 30, "by_length": rows, "buckets": {"unit": "words"},
+             "contrastive": {"kinds": {"attractor": attractor, "random": random}, "bootstrap": {"level": 0.95}}}
+    (sweep / job / "results.json").write_text(json.dumps({"model": model, "data": "probe", "splits": {"test": split}}))
+
+
+def test_the_variants_table_ranks_by_the_long_short_ratio_marks_the_uncalibrated_and_pairs_by_seed(tmp_path):
+    """Issue 34: per variant BLEU on 0-9 and 40+ words, their ratio and the attractor at the farthest distance;
+    differences from `rnn` and `rnn_attention` paired by seed with a 95% t interval; an uncalibrated variant
+    last and unranked."""
+    from seq2seq.reporting.variants import variant_rows
+
+    sweep = tmp_path / "sweep"
+    for seed, shift in ((1, 0.0), (2, 2.0)):
+        variant_run(sweep, f"rnn_{seed}", "rnn", seed, 90.0 + shift, 18.0 + shift, 0.50)
+        variant_run(sweep, f"rnn_attention_{seed}", "rnn_attention", seed, 99.0, 90.0 - shift, 0.99)
+        variant_run(sweep, f"dot_{seed}", "rnn_attention_dot", seed, 98.0, 49.0 + shift, 0.80 + shift / 100)
+        variant_run(sweep, f"lstm_{seed}", "rnn_lstm", seed, 60.0, 30.0, 0.55)  # under the 80-BLEU bar
+    rows = variant_rows(collect_runs([sweep]), "test")
+    assert [r["model"] for r in rows] == ["rnn_attention", "rnn_attention_dot", "rnn", "rnn_lstm"]
+    assert [r["calibrated"] for r in rows] == [True, True, True, False]
+    dot = rows[1]
+    assert dot["ratio"][0] == pytest.approx((0.5 + 51 / 98) / 2)
+    mean, interval, pairs = dot["ratio_vs_rnn"]  # per seed: 0.5 - 0.2, 51/98 - 20/92
+    differences = [0.5 - 18 / 90, 51 / 98 - 20 / 92]
+    half = 12.706 * statistics.stdev(differences) / math.sqrt(2)  # Student t, 1 degree of freedom
+    assert (mean, pairs) == (pytest.approx(statistics.fmean(differences)), 2)
+    assert interval == pytest.approx((statistics.fmean(differences) - half, statistics.fmean(differences) + half))
+    assert dot["far_attractor_vs_rnn_attention"][0] == pytest.approx(-18.0)  # 81 - 99 points on average
+    report = write_report([sweep], None, tmp_path / "out")
+    assert "| under the calibration bar | `rnn_lstm` | 2 | 60.00 ± 0.00 | 30.00 ± 0.00 | 0.500 ± 0.000 | 55.0 ± 0.0 |" in report
+    assert "| 1 | `rnn_attention` | 2 |" in report and "| 3 | `rnn` | 2 |" in report
+    other = tmp_path / "other"  # no 40+ bucket (or no baseline): no table
+    variant_run(other, "rnn", "rnn", 1, 90.0, 18.0, 0.5)
+    variant_run(other, "dot", "rnn_attention_dot", 1, 98.0, 49.0, 0.8)
+    assert "Variants at a glance" not in write_report([other], None, tmp_path / "out2")

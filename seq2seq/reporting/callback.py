@@ -15,11 +15,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.errors import UserError
 from seq2seq.reporting.calibration import calibration_warnings
-from seq2seq.reporting.parity import parity_lines
 from seq2seq.reporting.markdown import against_published
+from seq2seq.reporting.parity import parity_lines
 from seq2seq.reporting.runs import Run, collect_runs
 from seq2seq.reporting.sweep import write_report
 from seq2seq.reporting.tables import REPORT_CSV, format_cell, read_report_csv, slope_lines, wide_table
+from seq2seq.reporting.variants import variant_lines
 
 log = logging.getLogger("seq2seq")
 
@@ -87,5 +88,6 @@ class ReportWhenSweepEnds(Callback):
             lines += headline_markdown([r for r in rows if r["split"] == split], split) + [""]
             lines += run_settings(runs) + calibration_warnings(runs, split) + [""]
             lines += parity_lines([r for r in rows if r["split"] == split], format_cell)
+            lines += variant_lines(runs, split)
         lines += [f"Report ({', '.join(path.name for path in written)}) in {sweep}"]
         print("\n".join(lines), flush=True)

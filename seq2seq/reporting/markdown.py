@@ -10,6 +10,7 @@ from seq2seq.reporting.parity import parity_lines
 from seq2seq.reporting.runs import Run, group_by_model, runs_left_out
 from seq2seq.reporting.tables import (CONTRASTIVE_VIEWS, METRIC_TITLES, SOURCE_BLIND, escape_cell, format_cell,
                                       per_seed_table, published_pairs, slope_lines, wide_table)
+from seq2seq.reporting.variants import variant_lines
 
 
 def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[str]:
@@ -31,6 +32,7 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
                   "BLEU's length ratio (its brevity penalty's input): below 1 a model says less than the reference, as "
                   "one that stops early on long inputs does; a model that mistranslates keeps it near 1.", ""]
         lines += wide_table(rows, "length_ratio", "length") + [""]
+    lines += variant_lines(runs, split)
     lines += against_published(rows)
     kinds = list(dict.fromkeys(r["measure"] for r in rows if r["measure"].startswith("contrastive_")))
     for measure in kinds:
