@@ -31,6 +31,7 @@ from seq2seq.config import (
 from seq2seq.config_schema import typed_config
 from seq2seq.data.batching import Example, collate, make_examples, token_batches, too_long
 from seq2seq.data.parallel import ParallelText
+from seq2seq.data.probe.contrast import items_tsv
 from seq2seq.data.tokenizer import Tokenizer, TokenizerSettings, build_tokenizer
 from seq2seq.decoding import SearchSettings, translate
 from seq2seq.errors import UserError
@@ -239,7 +240,9 @@ def score_split_of_run(
     if text.meta is not None and hasattr(corpus, "extra_metrics"):
         result.update(corpus.extra_metrics(text, output))
     if text.meta is not None and hasattr(corpus, "targeted_metrics"):  # scored under the model, not decoded
-        result.update(corpus.targeted_metrics(model, tokenizer, text, precision, bootstrap))
+        items: list[dict[str, Any]] = []
+        result.update(corpus.targeted_metrics(model, tokenizer, text, precision, bootstrap, items=items))
+        write_text(run.contrasts(key), items_tsv(items))
     result["pairs"] = {"on_disk": text.pairs_on_disk, "scored": len(output)}  # a test set never shrinks unseen
     result.update({"split": text.name, "decoding": dict(decoding), "checkpoint": dict(produced_by), "code": code_identity()})
     extra = corpus.format_metrics(result) if hasattr(corpus, "format_metrics") else []

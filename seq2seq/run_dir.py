@@ -117,6 +117,10 @@ class RunDir:
     def hypotheses(self, split: str) -> Path:
         return self.path / "hypotheses" / f"{split}.txt"
 
+    def contrasts(self, split: str) -> Path:
+        """The probe's contrast records of a split (`probe.contrast.items_tsv`): every contrastive number's source."""
+        return self.path / "contrasts" / f"{split}.tsv"
+
     def results_path(self, checkpoint: Path | None = None) -> Path:
         """`results.json` for the best checkpoint; `results-NAME.json` for any other one."""
         if checkpoint is None or Path(checkpoint).name == self.best_checkpoint.name:

@@ -550,6 +550,8 @@ def test_a_probe_sweep_ends_with_a_warning_for_a_model_that_has_not_learnt_the_t
     assert result.returncode == 0, result.stderr[-2000:]
     short = json.loads((sweep / "0_rnn_attention" / "results.json").read_text())["splits"]["test"]["by_length"][0]
     assert short["bucket"] == "0-9" and short["bleu"] < 80
+    records = (sweep / "0_rnn_attention" / "contrasts" / "test.tsv").read_text().splitlines()  # issue 33
+    assert records[0].startswith("item\tkind\tlength\tdistance\tcell\treference\tcontrast") and len(records) > 60
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and warnings[0].startswith(
         f"warning: rnn_attention (0_rnn_attention, seed 1234) scores {short['bleu']:.2f} BLEU on 0-9 source words (bar 80)")

@@ -319,3 +319,26 @@ def test_pairs_longer_than_a_transformers_positions_are_left_out_counted_and_nam
     for kind in CONTRAST_KINDS:  # the same tables as for the fitting pairs alone, floor included
         assert result["kinds"][kind]["overall"] == alone["kinds"][kind]["overall"]
         assert result["source_blind"]["kinds"][kind]["overall"] == alone["source_blind"]["kinds"][kind]["overall"]
+
+
+def test_every_contrastive_table_is_rebuilt_exactly_from_the_contrast_records(corpus, test_split, tokenizer, tiny_model,
+                                                                              tmp_path):
+    """Issue 33: each split's contrast records (pair, kind, length, distance, cell, the reference's and the
+    contrast's log-probabilities under the model and under the floor) rebuild every accuracy, interval and
+    paired test of results.json, through the file a run writes."""
+    from seq2seq.data.probe.contrast import items_tsv, read_items
+
+    few = ParallelText("test", test_split.src[:120], test_split.tgt[:120], test_split.meta[:120])
+    items: list = []
+    result = corpus.targeted_metrics(tiny_model, tokenizer, few, "fp32", FEW_RESAMPLES, items=items)["contrastive"]
+    assert {r["kind"] for r in items} == set(CONTRAST_KINDS) and len(items) == sum(
+        table["overall"]["count"] for table in result["kinds"].values())
+    (tmp_path / "test.tsv").write_text(items_tsv(items), encoding="utf-8")
+    rebuilt = corpus.tables_from_items(read_items(tmp_path / "test.tsv"), FEW_RESAMPLES)
+    assert rebuilt["kinds"] == result["kinds"]
+    assert rebuilt["source_blind"]["kinds"] == result["source_blind"]["kinds"]
+    first = items[0]  # its outcome flipped: the reference now loses where it won, and wins where it lost
+    flipped = first["reference"] + (1.0 if first["reference"] >= first["contrast"] else -1.0)
+    edited = items_tsv([{**first, "contrast": flipped}, *items[1:]])
+    (tmp_path / "edited.tsv").write_text(edited, encoding="utf-8")
+    assert corpus.tables_from_items(read_items(tmp_path / "edited.tsv"), FEW_RESAMPLES)["kinds"] != result["kinds"]

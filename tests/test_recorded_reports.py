@@ -27,6 +27,7 @@ REPORT_SOURCES = {
 }
 REPORTS = sorted(str(p.parent.relative_to(EXPERIMENTS)) for p in EXPERIMENTS.rglob("report.csv"))
 RUNS = sorted(str(p.parent.relative_to(EXPERIMENTS)) for p in EXPERIMENTS.rglob("results.json"))
+CONTRAST_FILES = sorted(str(p.relative_to(EXPERIMENTS)) for p in EXPERIMENTS.rglob("contrasts/*.tsv"))
 
 
 @pytest.mark.parametrize("report", REPORTS)
@@ -77,3 +78,20 @@ def test_a_recorded_run_scores_its_committed_hypotheses_as_results_json_says(run
                            + "; ".join(found[:5]) + f" ({len(found)} differences)")
     if unchecked:
         pytest.skip(f"{changed}; split(s) {', '.join(unchecked)} left unchecked (the others match): re-record the experiment")
+
+
+@pytest.mark.parametrize("path", CONTRAST_FILES)
+def test_a_recorded_runs_contrastive_numbers_are_rebuilt_from_its_contrast_records(path):
+    """Issue 33: every contrastive accuracy, interval and paired distance test of a recorded run (and its
+    source-blind floor) is recomputed from the run's per-contrast records, not only cross-checked."""
+    from seq2seq.data.probe.contrast import read_items
+    from seq2seq.scoring.bootstrap import BootstrapSettings
+
+    file = EXPERIMENTS / path
+    run_dir = RunDir(file.parent.parent)
+    config = run_config(run_dir)
+    corpus = build_corpus(config, None)
+    recorded = run_dir.read_results().splits[file.stem]["contrastive"]
+    rebuilt = corpus.tables_from_items(read_items(file), BootstrapSettings.from_config(config.eval.bootstrap))
+    assert rebuilt["kinds"] == recorded["kinds"], f"experiments/{path} does not rebuild its results.json"
+    assert rebuilt["source_blind"]["kinds"] == recorded["source_blind"]["kinds"]

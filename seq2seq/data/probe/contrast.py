@@ -147,7 +147,8 @@ def beyond_positions(model: EncoderDecoder, tokenizer: Tokenizer, text: Parallel
     """Pairs (0-based) the model cannot score under teacher forcing: a source or a target (with EOS, or BOS on the
     decoder's input) longer than the Transformer's positions. Contrasts keep their reference's subword count, so
     the reference decides for every contrast of its pair. An RNN reads any length: none."""
-    source_positions, target_positions = model.encoder.max_source_positions, model.decoder.max_target_positions
+    source_positions = getattr(getattr(model, "encoder", None), "max_source_positions", None)  # scorers that are
+    target_positions = getattr(getattr(model, "decoder", None), "max_target_positions", None)  # not encoder-decoders: none
     if source_positions is None and target_positions is None:
         return set()
     sources, targets = tokenizer.encode_src(text.src), tokenizer.encode_tgt(text.tgt)
@@ -236,26 +237,96 @@ def kind_tables(
 ) -> dict[str, Any]:
     """Per contrast kind, the `contrast_table` of one scorer; on the grid (`cells`) also by cell and
     the paired distance effect at fixed length (`distance_effect`)."""
-    lengths = np.array([meta["length"] for meta in text.meta])
-    distances = np.array([meta["distance"] for meta in text.meta])
-    kinds = {}
+    items = [c.item for c in contrasts]
+    return outcome_tables([c.kind for c in contrasts], outcomes(reference[items], contrast),
+                          np.array([text.meta[i]["length"] for i in items], dtype=int),
+                          np.array([text.meta[i]["distance"] for i in items], dtype=int),
+                          [text.meta[i].get("cell") for i in items], distance_edges, length_edges, bootstrap, cells)
+
+
+def outcome_tables(
+    kinds: list[str], correct: np.ndarray, lengths: np.ndarray, distances: np.ndarray, labels: list[str | None],
+    distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings, cells: list[str] | None,
+) -> dict[str, Any]:
+    """The tables of `kind_tables` from one outcome per contrast (its kind, pair length, distance and grid
+    cell), which is all a recorded run's contrast file (`write_contrast_items`) needs to rebuild them."""
+    tables = {}
     for kind in CONTRAST_KINDS:
-        rows = np.array([k for k, c in enumerate(contrasts) if c.kind == kind], dtype=int)
-        items = np.array([contrasts[k].item for k in rows], dtype=int)
-        correct = outcomes(reference[items], contrast[rows])
-        kinds[kind] = contrast_table(correct, lengths[items], distances[items], distance_edges, length_edges, bootstrap)
+        rows = np.array([k for k, name in enumerate(kinds) if name == kind], dtype=int)
+        tables[kind] = contrast_table(correct[rows], lengths[rows], distances[rows], distance_edges, length_edges,
+                                      bootstrap)
         if cells:  # the grid split: distance at fixed length, every cell listed, empty ones too
-            labels = [text.meta[i].get("cell") for i in items]
-            kinds[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
-                correct[[j for j, label in enumerate(labels) if label == cell]], bootstrap)} for cell in cells]
-            kinds[kind]["distance_effect"] = distance_effect(correct, labels, list(lengths[items]), cells, bootstrap)
-    return kinds
+            kind_labels = [labels[k] for k in rows]
+            tables[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
+                correct[rows][[j for j, label in enumerate(kind_labels) if label == cell]], bootstrap)} for cell in cells]
+            tables[kind]["distance_effect"] = distance_effect(correct[rows], kind_labels, list(lengths[rows]), cells,
+                                                              bootstrap)
+    return tables
+
+
+ITEM_COLUMNS = ("item", "kind", "length", "distance", "cell", "reference", "contrast", "blind_reference",
+                "blind_contrast")
+
+
+def contrast_items(text: ParallelText, contrasts: list[Contrast], scores: np.ndarray,
+                   blind: np.ndarray | None) -> list[dict[str, Any]]:
+    """One record per contrast: its pair (0-based in the split), kind, length, distance and cell, and the
+    log-probabilities of reference and contrast under the model and under the floor (`ITEM_COLUMNS`)."""
+    records = []
+    for k, c in enumerate(contrasts):
+        meta = text.meta[c.item]
+        records.append({"item": c.item, "kind": c.kind, "length": meta["length"], "distance": meta["distance"],
+                        "cell": meta.get("cell") or "", "reference": float(scores[c.item]),
+                        "contrast": float(scores[len(text) + k]),
+                        "blind_reference": None if blind is None else float(blind[c.item]),
+                        "blind_contrast": None if blind is None else float(blind[len(text) + k])})
+    return records
+
+
+def items_tsv(items: list[dict[str, Any]]) -> str:
+    """A contrast file: a header of `ITEM_COLUMNS`, one tab-separated line per contrast, floats as Python writes
+    them back exactly (`repr`), so that every outcome, tie included, is rebuilt as the run scored it."""
+    def text(value: Any) -> str:
+        return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+    return "".join("\t".join(map(text, row)) + "\n" for row in [ITEM_COLUMNS, *([r[c] for c in ITEM_COLUMNS] for r in items)])
+
+
+def read_items(path: Any) -> list[dict[str, Any]]:
+    """A contrast file back into records (`items_tsv`'s inverse)."""
+    lines = open(path, encoding="utf-8").read().splitlines()
+    if not lines or tuple(lines[0].split("\t")) != ITEM_COLUMNS:
+        raise ValueError(f"{path}: not a contrast file (its header should be {' '.join(ITEM_COLUMNS)})")
+    records = []
+    for line in lines[1:]:
+        item, kind, length, distance, cell, *scores = line.split("\t")
+        records.append({"item": int(item), "kind": kind, "length": int(length), "distance": int(distance), "cell": cell,
+                        **{name: float(value) if value else None for name, value in zip(ITEM_COLUMNS[5:], scores)}})
+    return records
+
+
+def tables_from_items(items: list[dict[str, Any]], distance_edges: list[int], length_edges: list[int],
+                      bootstrap: BootstrapSettings, cells: list[str] | None) -> dict[str, Any]:
+    """The contrastive result's tables (`kinds`, and the floor's where recorded) rebuilt from a run's records."""
+    columns = ([r["kind"] for r in items], np.array([r["length"] for r in items], dtype=int),
+               np.array([r["distance"] for r in items], dtype=int), [r["cell"] or None for r in items])
+    views = (distance_edges, length_edges, bootstrap, cells)
+
+    def tables(reference: str, contrast: str) -> dict[str, Any]:
+        correct = outcomes(np.array([r[reference] for r in items]), np.array([r[contrast] for r in items]))
+        return outcome_tables(columns[0], correct, *columns[1:], *views)
+
+    rebuilt = {"kinds": tables("reference", "contrast")}
+    if items and items[0]["blind_reference"] is not None:
+        rebuilt["source_blind"] = {"kinds": tables("blind_reference", "blind_contrast")}
+    return rebuilt
 
 
 def contrastive_accuracy(
     model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, distance_edges: list[int],
     length_edges: list[int], precision: str, bootstrap: BootstrapSettings | None = None, seed: int = 0,
     batch_tokens: int = 4000, cells: list[str] | None = None, floor: SourceBlind | None = None,
+    items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The contrastive verb test on one probe split, for `results.json`.
 
@@ -264,7 +335,8 @@ def contrastive_accuracy(
     (high r means a fall with distance cannot be told from a fall with length), "bootstrap": its
     settings}, and with `floor` "source_blind": {"model": its name, "kinds": the same tables for the
     floor's scores of the same contrasts}. With `cells` (the grid split's cell labels, one per pair in
-    meta["cell"]) the tables also hold `by_cell` and `distance_effect`.
+    meta["cell"]) the tables also hold `by_cell` and `distance_effect`. Given a list `items`, it is filled
+    with one record per contrast (`contrast_items`), from which every table can be rebuilt.
     """
     bootstrap = bootstrap or BootstrapSettings()
     contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
@@ -272,7 +344,7 @@ def contrastive_accuracy(
     if unreadable:  # left out of every table, the floor's too, so that both score the same pairs
         log.warning("contrastive test on '%s': %d of %d pairs are longer than the model's positions (source %s, target "
                     "%s subwords with EOS) and are left out; first pairs: %s", text.name, len(unreadable), len(text),
-                    model.encoder.max_source_positions, model.decoder.max_target_positions,
+                    getattr(model.encoder, "max_source_positions", None), getattr(model.decoder, "max_target_positions", None),
                     ", ".join(str(i + 1) for i in sorted(unreadable)[:10]))
         contrasts = [c for c in contrasts if c.item not in unreadable]
     sources = text.src + [text.src[c.item] for c in contrasts]
@@ -286,10 +358,12 @@ def contrastive_accuracy(
               "pairs": len(text), "beyond_positions": len(unreadable),
               "length_distance_r": pearson(np.array([m["length"] for m in text.meta]), np.array([m["distance"] for m in text.meta])),
               "bootstrap": vars(bootstrap).copy()}
-    if floor is not None:
-        blind = floor.scores(targets)
+    blind = None if floor is None else floor.scores(targets)
+    if blind is not None:
         result["source_blind"] = {"model": floor.name,
                                   "kinds": kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], *views)}
+    if items is not None:
+        items += contrast_items(text, contrasts, scores, blind)
     return result
 
 

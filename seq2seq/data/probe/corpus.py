@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
-from seq2seq.data.probe.contrast import contrastive_accuracy, has_attractor_contrast
+from seq2seq.data.probe.contrast import contrastive_accuracy, has_attractor_contrast, tables_from_items
 from seq2seq.data.probe.grammar import Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.data.probe.source_blind import KneserNeyLM
@@ -309,10 +309,11 @@ class ProbeCorpus:
         return self._source_blind
 
     def targeted_metrics(self, model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText, precision: str,
-                         bootstrap: BootstrapSettings | None = None) -> dict:
+                         bootstrap: BootstrapSettings | None = None, items: list[dict] | None = None) -> dict:
         """The contrastive verb test (`probe_contrast.contrastive_accuracy`) on one split: accuracy by
         subject–verb distance (`distance_edges`) and by German length (buckets of `length_bucket_width`
-        words up to `max_words`), seeded by the corpus seed, beside the source-blind floor's."""
+        words up to `max_words`), seeded by the corpus seed, beside the source-blind floor's; `items`, where
+        given, receives each contrast's record (`contrast.contrast_items`)."""
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
         width = self.config.length_bucket_width
@@ -320,7 +321,15 @@ class ProbeCorpus:
         cells = [cell for cell, _, _ in grid_cells(self.config)] if any("cell" in meta for meta in text.meta) else None
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
                                                     precision, bootstrap, seed=self.config.seed, cells=cells,
-                                                    floor=self.source_blind())}
+                                                    floor=self.source_blind(), items=items)}
+
+    def tables_from_items(self, items: list[dict], bootstrap: BootstrapSettings) -> dict:
+        """A split's contrastive tables rebuilt from its contrast records, with the edges and cells
+        `targeted_metrics` used (a recorded run's files are enough to check its results.json)."""
+        width = self.config.length_bucket_width
+        cells = [cell for cell, _, _ in grid_cells(self.config)] if any(r["cell"] for r in items) else None
+        return tables_from_items(items, self.config.distance_edges, list(range(0, self.config.max_words + 1, width)),
+                                 bootstrap, cells)
 
     def format_metrics(self, result: dict) -> list[str]:
         """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""
