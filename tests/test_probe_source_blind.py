@@ -146,3 +146,36 @@ def test_the_recorded_experiments_floor_sits_at_chance_in_every_bucket_and_cell(
         if abs(row["mean"] - null) > max(half, 1e-9):
             missed.append((row["split"], row["measure"], row["bucket"], row["count"], row["mean"], row["ci"]))
     assert not missed, missed
+
+
+def test_the_recorded_floor_is_rebuilt_from_the_corpus_alone(tmp_path):
+    """Issue 33: the source-blind floor needs no trained model, so it is made again here from nothing but the
+    recorded run's config: the probe generated anew, the tokenizer trained anew (it decides which contrasts
+    keep the reference's subword count), the trigram model of the training targets, the same contrasts. Its
+    tables must be the committed ones (by length excepted: that run labelled its last length bucket 60-69)."""
+    from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
+    from seq2seq.reporting.rescore import build_corpus, generator_changed, run_config
+    from seq2seq.run_dir import RunDir
+
+    run_dir = RunDir(RECORDED.parent / "0_rnn")
+    config = run_config(run_dir)
+    corpus = build_corpus(config, None)
+    if (changed := generator_changed(run_dir, config, corpus)) is not None:
+        pytest.skip(changed)
+    settings = config.tokenizer
+    tokenizer = build_tokenizer(TokenizerSettings(settings.model_type, settings.vocab_size, settings.joint,
+                                                  settings.character_coverage), corpus.load("train"), tmp_path)
+    recorded = run_dir.read_results().splits
+    bootstrap = BootstrapSettings.from_config(config.eval.bootstrap)
+    for split in ("test", "grid"):
+        text = corpus.load(split)
+        contrasts = build_contrasts(text, corpus.config.seed, lambda s: len(tokenizer.encode_tgt([s])[0]))
+        blind = corpus.source_blind().scores(text.tgt + [c.tgt for c in contrasts])
+        cells = [cell for cell, _, _ in grid_cells(corpus.config)] if split == "grid" else None
+        tables = kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], corpus.config.distance_edges,
+                             list(range(0, corpus.config.max_words + 1, corpus.config.length_bucket_width)),
+                             bootstrap, cells)
+        floor = recorded[split]["contrastive"]["source_blind"]["kinds"]
+        for kind in CONTRAST_KINDS:
+            for view in ("overall", "by_distance", "by_cell", "distance_effect"):
+                assert tables[kind].get(view) == floor[kind].get(view), (split, kind, view)
