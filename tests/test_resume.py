@@ -24,6 +24,20 @@ def valid_records(run_dir: Path) -> dict[int, tuple]:
     return {r["epoch"]: (r["step"], r["loss"], r["bleu"]) for r in rows if r["kind"] == "valid"}
 
 
+def kill_at_the_first_checkpoint(args: list[str], run_dir: Path, cache: Path) -> Path:
+    """Start a training run and SIGKILL it as soon as its first checkpoint appears; returns that checkpoint."""
+    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
+    process = subprocess.Popen([str(BIN / "seq2seq-train"), *args, f"hydra.run.dir={run_dir}"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = run_dir / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return checkpoint
+
+
 def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     files = write_corpus(tmp_path / "data")
     cache = tmp_path / "cache"
@@ -33,15 +47,7 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert run("seq2seq-train", *args, f"hydra.run.dir={straight}", cache=cache).returncode == 0
 
     killed = tmp_path / "killed"
-    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
-    process = subprocess.Popen([str(BIN / "seq2seq-train"), *args, f"hydra.run.dir={killed}"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = killed / "checkpoints" / "last.pt"
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    checkpoint = kill_at_the_first_checkpoint(args, killed, cache)
     assert checkpoint.exists() and not (killed / "results.json").exists(), "the kill should land before the run ends"
 
     resumed = run("seq2seq-train", *args, f"hydra.run.dir={killed}", "train.resume=true", cache=cache)
@@ -99,15 +105,7 @@ def test_valid_every_validates_and_saves_inside_epochs_and_a_kill_resumes_mid_ep
     assert epochs[-1] == 2 and all(step % 2 == 0 for e, (step, _, _) in valid_records(straight).items() if e != int(e))
 
     killed = tmp_path / "killed"  # killed by the first save, which is mid-epoch (step 2 of epoch 1)
-    env = {**os.environ, "SEQ2SEQ_CACHE": str(cache)}
-    process = subprocess.Popen([str(BIN / "seq2seq-train"), *args, f"hydra.run.dir={killed}"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = killed / "checkpoints" / "last.pt"
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    checkpoint = kill_at_the_first_checkpoint(args, killed, cache)
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     assert (state["epoch"], state["epoch_batches"]) == (0, 2) and not (killed / "results.json").exists()
 

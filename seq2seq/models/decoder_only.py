@@ -16,9 +16,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from seq2seq.models.attention import MultiHeadAttention
-from seq2seq.models.interfaces import DecoderState, Decoder, Encoder, Memory, masked_mean
-from seq2seq.models.transformer_blocks import FeedForward, PositionalEncoding, Residual, TokenEmbedding
+from seq2seq.models.encoders import TransformerEncoderLayer
+from seq2seq.models.interfaces import Decoder, DecoderState, Encoder, Memory, masked_mean
+from seq2seq.models.transformer_blocks import PositionalEncoding, TokenEmbedding
 
 
 class PrefixEncoder(Encoder):
@@ -41,15 +41,9 @@ class PrefixEncoder(Encoder):
         return Memory(states=states, mask=src_mask, summary=masked_mean(states, src_mask))
 
 
-class CausalLayer(nn.Module):
-    """Causal self-attention and feed-forward, each in a residual: a Transformer decoder layer without cross-attention."""
-
-    def __init__(self, d_model: int, num_heads: int, ff_size: int, dropout: float, norm_first: bool) -> None:
-        super().__init__()
-        self.self_attention = MultiHeadAttention(d_model, num_heads, dropout)
-        self.feed_forward = FeedForward(d_model, ff_size, dropout)
-        self.attention_residual = Residual(d_model, dropout, norm_first)
-        self.feed_forward_residual = Residual(d_model, dropout, norm_first)
+class CausalLayer(TransformerEncoderLayer):
+    """The encoder's layer (self-attention and feed-forward, each in a residual) made causal and cached: a
+    Transformer decoder layer without cross-attention."""
 
     def forward(self, x: Tensor, past: tuple[Tensor, Tensor] | None, visible: Tensor, need_weights: bool
                 ) -> tuple[Tensor, tuple[Tensor, Tensor], Tensor | None]:
