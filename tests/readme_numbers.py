@@ -200,6 +200,7 @@ FIXED = [
     "a share near or above 100%", "rank 0 alone writes", "UTF-8, plain or `.gz`", "RNNencdec-30/-50",
     "(Cho et al. 2014)", "(Bahdanau et al. 2014)", "exit status 2", "is UTF-16: re-encode it as UTF-8",
     "tensors of up to 1 GiB", "up to 1 GiB of freed memory", "(2,000 subwords, one 10,000-character token",
+    "after Sutskever et al. 2014", "Bahdanau's and Luong et al. 2015's",  # citations
     # short-sentence parity (seq2seq/reporting/parity.py: PARITY_BAR, SHORT_BUCKET), a definition
     "start with the 0–14-word segments", "on 0–14 source words every preset must reach 70% of the best",
 ]
