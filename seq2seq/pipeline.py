@@ -136,7 +136,7 @@ def train_and_evaluate(config: DictConfig, path: Path) -> Results | None:
         model=config.model.name, encoder=type(model.encoder).__name__, decoder=type(model.decoder).__name__,
         data=config.data.name, checkpoint=run.checkpoint_reference(run.best_checkpoint),
         training={"epochs": outcome.epochs, "steps": outcome.steps, "seconds": round(outcome.seconds, 1),
-                  "best_valid_score": outcome.best_score, "stopped_early": outcome.stopped_early,
+                  "best_valid_score": outcome.best_score, "stopped_early": outcome.stopped_by == "patience",
                   "stopped_by": outcome.stopped_by,
                   **{key: None if value is None else round(value, 4) for key, value in outcome.throughput.items()}},
         precision=precision, splits=previous.splits if previous else {},

@@ -171,9 +171,8 @@ def test_the_recorded_floor_is_rebuilt_from_the_corpus_alone(tmp_path):
         text = corpus.load(split)
         contrasts = build_contrasts(text, corpus.config.seed, lambda s: len(tokenizer.encode_tgt([s])[0]))
         blind = corpus.source_blind().scores(text.tgt + [c.tgt for c in contrasts])
-        cells = [cell for cell, _, _ in grid_cells(corpus.config)] if split == "grid" else None
-        tables = kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], corpus.config.distance_edges,
-                             list(range(0, corpus.config.max_words + 1, corpus.config.length_bucket_width)),
+        distance_edges, length_edges, cells = corpus.contrast_views(grid=split == "grid")
+        tables = kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], distance_edges, length_edges,
                              bootstrap, cells)
         floor = recorded[split]["contrastive"]["source_blind"]["kinds"]
         for kind in CONTRAST_KINDS:

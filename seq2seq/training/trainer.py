@@ -1,9 +1,10 @@
 """The training loop: teacher forcing, label-smoothed cross-entropy, Adam, clipping, warm-up.
 
 After every epoch (and every `valid_every` updates, where set) it asks its hooks to validate and save,
-keeps the best score, and stops early when the score has not improved for `patience` validations. What validation means (loss, greedy BLEU) and where state is
-written (checkpoints, metrics) belong to the caller, which passes them in as `TrainingHooks`: the
-loop knows the model, its settings and nothing of files or tokenizers. Its state (`state_dict`)
+keeps the best score, and stops early when the score has not improved for `patience` validations.
+What validation means (loss, greedy BLEU) and where state is written (checkpoints, metrics) belong to
+the caller, which passes them in as `TrainingHooks`: the loop knows the model, its settings and
+nothing of files or tokenizers. Its state (`state_dict`)
 holds everything needed to continue (optimizer, schedule, RNG states, epoch and the batches of it already
 trained), and each epoch's data order derives from the seed and the epoch number, so a resumed run sees
 the batches an uninterrupted run would have seen, from a mid-epoch checkpoint too.
@@ -113,7 +114,6 @@ class TrainingOutcome:
     epochs: int
     steps: int
     best_score: float
-    stopped_early: bool
     seconds: float
     throughput: dict[str, float | None]  # see `Trainer.throughput`
     stopped_by: str  # which limit ended training: max_steps, max_minutes, max_epochs or patience (`Trainer.stop_reason`)
@@ -218,6 +218,7 @@ class Trainer:
         progress = tqdm(batches[self.epoch_batches:], desc=f"epoch {self.epoch + 1}", unit="batch",
                         disable=None if self.distributed.is_main else True, leave=False)
         report = ProgressLines(settings.get("progress_seconds", 60.0), enabled=progress.disable and self.distributed.is_main)
+        valid_every = settings.get("valid_every")
         window_tokens, window_start = 0, time.perf_counter()
         for group in progress:
             host_batch = collate(group)
@@ -243,7 +244,6 @@ class Trainer:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
                 break
-            valid_every = settings.get("valid_every")
             if valid_every and self.step % valid_every == 0 and self.epoch_batches < len(batches):
                 self._validate_and_save(started, epoch=self.epoch + self.epoch_batches / len(batches))
                 window_start = time.perf_counter()  # validation time is not training throughput
@@ -352,5 +352,4 @@ class Trainer:
             self._validate_and_save(started, epoch=self.epoch + self.epoch_batches / max(batches, 1))
         reason = self.stop_reason() or "patience"  # the loop ends on a limit, or on patience spent mid-epoch
         log.info("%s", self.describe_stop(reason))
-        return TrainingOutcome(self.epoch, self.step, self.best_score, reason == "patience", self.elapsed,
-                               self.throughput(), reason)
+        return TrainingOutcome(self.epoch, self.step, self.best_score, self.elapsed, self.throughput(), reason)

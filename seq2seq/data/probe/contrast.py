@@ -23,6 +23,7 @@ import logging
 import random
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
@@ -143,12 +144,18 @@ def build_contrasts(text: ParallelText, seed: int, subwords: Callable[[str], int
     return contrasts
 
 
-def beyond_positions(model: EncoderDecoder, tokenizer: Tokenizer, text: ParallelText) -> set[int]:
-    """Pairs (0-based) the model cannot score under teacher forcing: a source or a target (with EOS, or BOS on the
-    decoder's input) longer than the Transformer's positions. Contrasts keep their reference's subword count, so
-    the reference decides for every contrast of its pair. An RNN reads any length: none."""
-    source_positions = getattr(getattr(model, "encoder", None), "max_source_positions", None)  # scorers that are
-    target_positions = getattr(getattr(model, "decoder", None), "max_target_positions", None)  # not encoder-decoders: none
+def position_limits(model: EncoderDecoder) -> tuple[int | None, int | None]:
+    """The longest source and target (subwords with EOS) the model can read, None for no limit; a scorer that is
+    not an encoder-decoder (the tests' stand-ins) has none."""
+    return (getattr(getattr(model, "encoder", None), "max_source_positions", None),
+            getattr(getattr(model, "decoder", None), "max_target_positions", None))
+
+
+def beyond_positions(limits: tuple[int | None, int | None], tokenizer: Tokenizer, text: ParallelText) -> set[int]:
+    """Pairs (0-based) a model with these `position_limits` cannot score under teacher forcing: a source or a
+    target (with EOS, or BOS on the decoder's input) longer than its positions. Contrasts keep their reference's
+    subword count, so the reference decides for every contrast of its pair. An RNN reads any length: none."""
+    source_positions, target_positions = limits
     if source_positions is None and target_positions is None:
         return set()
     sources, targets = tokenizer.encode_src(text.src), tokenizer.encode_tgt(text.tgt)
@@ -249,7 +256,7 @@ def outcome_tables(
     distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings, cells: list[str] | None,
 ) -> dict[str, Any]:
     """The tables of `kind_tables` from one outcome per contrast (its kind, pair length, distance and grid
-    cell), which is all a recorded run's contrast file (`write_contrast_items`) needs to rebuild them."""
+    cell), which is all a recorded run's contrast file (`items_tsv`) needs to rebuild them."""
     tables = {}
     for kind in CONTRAST_KINDS:
         rows = np.array([k for k, name in enumerate(kinds) if name == kind], dtype=int)
@@ -292,9 +299,9 @@ def items_tsv(items: list[dict[str, Any]]) -> str:
     return "".join("\t".join(map(text, row)) + "\n" for row in [ITEM_COLUMNS, *([r[c] for c in ITEM_COLUMNS] for r in items)])
 
 
-def read_items(path: Any) -> list[dict[str, Any]]:
+def read_items(path: Path) -> list[dict[str, Any]]:
     """A contrast file back into records (`items_tsv`'s inverse)."""
-    lines = open(path, encoding="utf-8").read().splitlines()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
     if not lines or tuple(lines[0].split("\t")) != ITEM_COLUMNS:
         raise ValueError(f"{path}: not a contrast file (its header should be {' '.join(ITEM_COLUMNS)})")
     records = []
@@ -306,15 +313,15 @@ def read_items(path: Any) -> list[dict[str, Any]]:
 
 
 def tables_from_items(items: list[dict[str, Any]], distance_edges: list[int], length_edges: list[int],
-                      bootstrap: BootstrapSettings, cells: list[str] | None) -> dict[str, Any]:
+                      cells: list[str] | None, bootstrap: BootstrapSettings) -> dict[str, Any]:
     """The contrastive result's tables (`kinds`, and the floor's where recorded) rebuilt from a run's records."""
-    columns = ([r["kind"] for r in items], np.array([r["length"] for r in items], dtype=int),
-               np.array([r["distance"] for r in items], dtype=int), [r["cell"] or None for r in items])
-    views = (distance_edges, length_edges, bootstrap, cells)
+    kinds, labels = [r["kind"] for r in items], [r["cell"] or None for r in items]
+    lengths = np.array([r["length"] for r in items], dtype=int)
+    distances = np.array([r["distance"] for r in items], dtype=int)
 
     def tables(reference: str, contrast: str) -> dict[str, Any]:
         correct = outcomes(np.array([r[reference] for r in items]), np.array([r[contrast] for r in items]))
-        return outcome_tables(columns[0], correct, *columns[1:], *views)
+        return outcome_tables(kinds, correct, lengths, distances, labels, distance_edges, length_edges, bootstrap, cells)
 
     rebuilt = {"kinds": tables("reference", "contrast")}
     if items and items[0]["blind_reference"] is not None:
@@ -340,12 +347,12 @@ def contrastive_accuracy(
     """
     bootstrap = bootstrap or BootstrapSettings()
     contrasts = build_contrasts(text, seed, lambda sentence: len(tokenizer.encode_tgt([sentence])[0]))
-    unreadable = beyond_positions(model, tokenizer, text)
+    limits = position_limits(model)
+    unreadable = beyond_positions(limits, tokenizer, text)
     if unreadable:  # left out of every table, the floor's too, so that both score the same pairs
         log.warning("contrastive test on '%s': %d of %d pairs are longer than the model's positions (source %s, target "
                     "%s subwords with EOS) and are left out; first pairs: %s", text.name, len(unreadable), len(text),
-                    getattr(model.encoder, "max_source_positions", None), getattr(model.decoder, "max_target_positions", None),
-                    ", ".join(str(i + 1) for i in sorted(unreadable)[:10]))
+                    *limits, ", ".join(str(i + 1) for i in sorted(unreadable)[:10]))
         contrasts = [c for c in contrasts if c.item not in unreadable]
     sources = text.src + [text.src[c.item] for c in contrasts]
     targets = text.tgt + [c.tgt for c in contrasts]

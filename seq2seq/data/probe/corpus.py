@@ -316,20 +316,21 @@ class ProbeCorpus:
         given, receives each contrast's record (`contrast.contrast_items`)."""
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
-        width = self.config.length_bucket_width
-        length_edges = list(range(0, self.config.max_words + 1, width))  # the last bucket is open: `60+`
-        cells = [cell for cell, _, _ in grid_cells(self.config)] if any("cell" in meta for meta in text.meta) else None
-        return {"contrastive": contrastive_accuracy(model, tokenizer, text, self.config.distance_edges, length_edges,
+        distance_edges, length_edges, cells = self.contrast_views(any("cell" in meta for meta in text.meta))
+        return {"contrastive": contrastive_accuracy(model, tokenizer, text, distance_edges, length_edges,
                                                     precision, bootstrap, seed=self.config.seed, cells=cells,
                                                     floor=self.source_blind(), items=items)}
 
     def tables_from_items(self, items: list[dict], bootstrap: BootstrapSettings) -> dict:
         """A split's contrastive tables rebuilt from its contrast records, with the edges and cells
         `targeted_metrics` used (a recorded run's files are enough to check its results.json)."""
-        width = self.config.length_bucket_width
-        cells = [cell for cell, _, _ in grid_cells(self.config)] if any(r["cell"] for r in items) else None
-        return tables_from_items(items, self.config.distance_edges, list(range(0, self.config.max_words + 1, width)),
-                                 bootstrap, cells)
+        return tables_from_items(items, *self.contrast_views(any(r["cell"] for r in items)), bootstrap)
+
+    def contrast_views(self, grid: bool) -> tuple[list[int], list[int], list[str] | None]:
+        """How the contrastive test is tabled: distance edges, German length edges (buckets of
+        `length_bucket_width` words, the last one open: `60+`) and, on the grid, its cells."""
+        length_edges = list(range(0, self.config.max_words + 1, self.config.length_bucket_width))
+        return self.config.distance_edges, length_edges, [cell for cell, _, _ in grid_cells(self.config)] if grid else None
 
     def format_metrics(self, result: dict) -> list[str]:
         """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""
