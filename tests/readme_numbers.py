@@ -176,6 +176,10 @@ FIXED = [
     "follows Sennrich (2017)", "(a tie counts ½)", "simultaneous 95% intervals", "bands of five lengths", "such as a distance of 20 in a 15-word sentence",
     "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 300 pairs in every cell",
     "(a cell the grammar cannot fill has 0)", "(chance 50)",
+    # the factorial split's design (seq2seq/data/probe/factorial.py, conf/data/probe.yaml)
+    "(agreement attraction, Linzen, Dupoux & Goldberg 2016)", "S R V O B…B A | 5 |", "S A V O R B…B | 5 |",
+    "S B…B R V O A | 5 + fillers |", "S B…B A V O R | 5 + fillers |", "\\|O\\| + 4 words on", "(default 3) verb-free",
+    "the floor holds 50% in every cell", "+ 1 prepositional phrases", "`data.corpus.max_pp_chain` (default 2)",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
     "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4;",
     "Every preset has at least 80 BLEU on 0–9 words and at least 90% on the `random` contrast at distance 0–4",

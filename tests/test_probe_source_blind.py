@@ -171,7 +171,7 @@ def test_the_recorded_floor_is_rebuilt_from_the_corpus_alone(tmp_path):
         text = corpus.load(split)
         contrasts = build_contrasts(text, corpus.config.seed, lambda s: len(tokenizer.encode_tgt([s])[0]))
         blind = corpus.source_blind().scores(text.tgt + [c.tgt for c in contrasts])
-        distance_edges, length_edges, cells = corpus.contrast_views(grid=split == "grid")
+        distance_edges, length_edges, cells = corpus.contrast_views({meta.get("cell", "") for meta in text.meta})
         tables = kind_tables(text, contrasts, blind[: len(text)], blind[len(text):], distance_edges, length_edges,
                              bootstrap, cells)
         floor = recorded[split]["contrastive"]["source_blind"]["kinds"]

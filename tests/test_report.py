@@ -272,6 +272,32 @@ def test_grid_cells_get_a_panel_per_length(tmp_path):
     assert figure.read_bytes()[:8] == PNG_MAGIC and imread(figure).shape[1] > imread(tmp_path / "out" / "contrastive_accuracy.png").shape[1]
 
 
+def test_the_factorial_split_gets_its_effects_table_tests_and_interaction_plot(tmp_path):
+    sweep = make_sweep(tmp_path)
+    accuracy = {"near-between": 0.9, "near-after": 0.9, "far-between": 0.6, "far-after": 0.85}
+    for job in ("0_rnn", "1_rnn_attention"):
+        path = sweep / job / "results.json"
+        results = json.loads(path.read_text())
+        factorial = contrastive_result([0.9, 0.7])
+        factorial["kinds"]["attractor"]["by_cell"] = [
+            {"bucket": cell, "count": 300, "correct": 300 * a, "accuracy": a, "ci": [a - 0.05, a + 0.05]}
+            for cell, a in accuracy.items()]
+        factorial["kinds"]["attractor"]["factorial_effects"] = [
+            {"effect": "distance, attractor between", "accuracy_a": 0.9, "accuracy_b": 0.6, "pairs": 300,
+             "difference": 0.3, "ci": [0.25, 0.35], "p": 0.0005},
+            {"effect": "interaction", "pairs": 300, "difference": 0.25, "ci": [0.18, 0.32], "p": 0.0005}]
+        results["splits"]["factorial"] = {"contrastive": factorial}
+        path.write_text(json.dumps(results))
+    markdown = write_report([sweep], ["factorial"], tmp_path / "out")
+    assert "| cell (distance-attractor) | pairs | `rnn` | `rnn_attention` |" in markdown
+    assert "| far-between | 300 | 60.0 [55.0, 65.0] | 60.0 [55.0, 65.0] |" in markdown
+    assert "| effect (paired over items, points) | items | `rnn` | `rnn_attention` |" in markdown
+    assert "| interaction | 300 | 25.0 [18.0, 32.0] | 25.0 [18.0, 32.0] |" in markdown
+    assert "| 0_rnn | rnn | distance, attractor between | 300 | 90.0 − 60.0 | +30.0 [+25.0, +35.0] | 0.0005 |" in markdown
+    assert "| 0_rnn | rnn | interaction | 300 | | +25.0 [+18.0, +32.0] | 0.0005 |" in markdown
+    assert_png(tmp_path / "out" / "contrastive_by_cell.png")
+
+
 def test_a_split_that_failed_everywhere_is_listed_not_a_crash(tmp_path):
     sweep = make_sweep(tmp_path)
     path = sweep / "0_rnn" / "results.json"

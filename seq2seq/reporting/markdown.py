@@ -48,8 +48,10 @@ def split_markdown(split: str, runs: list[Run], rows: list[dict[str, Any]], scor
                 if view == "band":
                     lines += ["Distance at fixed length: the nearest against the farthest distance cell of each length "
                               "band, items paired by exact length; the difference in accuracy points (near − far).", ""]
+                if view == "factorial":
+                    lines += FACTORIAL_EXPLAINED
                 lines += wide_table(rows, measure, view, with_all=view == "distance") + [""]
-        lines += distance_effect_tests(runs, split, kind)
+        lines += distance_effect_tests(runs, split, kind) + factorial_tests(runs, split, kind)
     if scores:
         level = next((r.results.splits[split].get("bootstrap", {}).get("level") for r in runs
                       if r.status == "finished" and split in r.results.splits), None)
@@ -89,6 +91,32 @@ def distance_effect_tests(runs: list[Run], split: str, kind: str) -> list[str]:
     return ["Paired distance test per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
             "| run | model | band | cells | pairs | near % | far % | near − far, points | p |",
             "|---|---|---|---|--:|--:|--:|--:|--:|", *lines, ""]
+
+
+FACTORIAL_EXPLAINED = [
+    "Distance × attractor at fixed length: each item is one sentence built four times from the same words, its "
+    "subject 5 words (near) or 5 + the fillers' words (far) before the main verb, with the attractor (the one "
+    "relative-clause verb) either between subject and main verb, right before the verb, or after the verb "
+    "(`data/probe/factorial.py`). Each effect is a mean paired difference over items in accuracy points: "
+    "`distance` near − far, `attractor` after − between (what an intervening verb costs), each within one level "
+    "of the other factor and as a main effect (both levels averaged); `interaction` is distance's cost with the "
+    "attractor between minus its cost with the attractor after.", ""]
+
+
+def factorial_tests(runs: list[Run], split: str, kind: str) -> list[str]:
+    """Each run's factorial effects (`factorial_effects`) with their intervals and sign-flip p-values."""
+    lines = []
+    for run in (r for r in runs if r.status == "finished"):
+        table = run.results.splits.get(split, {}).get("contrastive", {}).get("kinds", {}).get(kind, {})
+        lines += [f"| {escape_cell(run.name)} | {run.model} | {row['effect']} | {row['pairs']} | "
+                  + (f"{100 * row['accuracy_a']:.1f} − {100 * row['accuracy_b']:.1f} | " if "accuracy_a" in row else "| ")
+                  + f"{100 * row['difference']:+.1f} [{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}] | {row['p']:.3g} |"
+                  for row in table.get("factorial_effects", [])]
+    if not lines:
+        return []
+    return ["Paired factorial tests per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
+            "| run | model | effect | items | accuracy %, one side − the other | difference, points | p |",
+            "|---|---|---|--:|--:|--:|--:|", *lines, ""]
 
 
 def against_published(rows: list[dict[str, Any]]) -> list[str]:

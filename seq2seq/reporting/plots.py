@@ -149,6 +149,29 @@ def plot_cells(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     save_figure(figure, path)
 
 
+def plot_factorial(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Factorial-split accuracy as an interaction plot: distance across (near, far), one colour per model, a solid
+    line with the attractor between subject and verb and a dashed one with it after the verb; chance at 0.5.
+    Parallel lines: the two factors add up; lines that part: they interact."""
+    figure, axes = plt.subplots(figsize=(6.5, 4.0))
+    for number, model in enumerate(dict.fromkeys(r["model"] for r in rows)):
+        colour = "black" if model == SOURCE_BLIND else f"C{number}"
+        for attractor, style in (("between", "-"), ("after", "--")):
+            points = {r["bucket"].split("-")[0]: r["mean"] for r in rows
+                      if r["model"] == model and r["bucket"].endswith(attractor)}
+            axes.plot([0, 1], [points.get(d) if points.get(d) is not None else float("nan") for d in ("near", "far")],
+                      style, marker="o", color=colour, label=f"{model}, attractor {attractor}")
+    axes.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    axes.set_xticks([0, 1], ["near", "far"])
+    axes.set_xlabel("subject–verb distance")
+    axes.set_ylabel("contrastive accuracy (chance 0.5)")
+    axes.set_title(title, fontsize=10)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=6, ncol=2)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
 def plot_training_curves(runs: list[Any], path: Path) -> None:
     """Validation BLEU per epoch, one line per run, one colour per model."""
     figure, axes = plt.subplots(figsize=(6.5, 4.0))

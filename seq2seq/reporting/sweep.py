@@ -12,18 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS
 from seq2seq.files import write_text
 from seq2seq.reporting.decodings import label_by_decoding
 from seq2seq.reporting.html_report import sweep_page
 from seq2seq.reporting.markdown import report_markdown, split_markdown
-from seq2seq.reporting.plots import plot_against_published, plot_by_bucket, plot_cells, plot_training_curves
+from seq2seq.reporting.plots import (plot_against_published, plot_by_bucket, plot_cells, plot_factorial,
+                                     plot_training_curves)
 from seq2seq.reporting.runs import Run, choose_splits, collect_runs, group_by_model, runs_left_out
 from seq2seq.reporting.tables import REPORT_CSV, aggregate, per_run_scores, published_pairs, published_rows, report_csv, runs_csv
 
 
 def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, prefix: str) -> list[str]:
     """The split's PNGs: BLEU by length, ours against published baselines (where the corpus names some),
-    contrastive accuracy by distance and, on a grid, by cell."""
+    contrastive accuracy by distance and, on a grid or the factorial split, by cell."""
     figures = []
     bleu = [r for r in rows if r["measure"] == "bleu" and r["view"] == "length"]
     if bleu:
@@ -43,7 +45,11 @@ def split_figures(split: str, rows: list[dict[str, Any]], unit: str, out: Path, 
                                "bars: mean ± 1 sd over seeds (one seed: its bootstrap CI)")
         figures.append(f"{prefix}against_published.png")
     cells = [r for r in rows if r["measure"] == "contrastive_attractor" and r["view"] == "cell"]
-    if cells:
+    if cells and {r["bucket"] for r in cells} <= set(FACTORIAL_CELLS):
+        plot_factorial(cells, out / f"{prefix}contrastive_by_cell.png",
+                       f"Attractor contrasts on '{split}': distance × attractor, mean over seeds")
+        figures.append(f"{prefix}contrastive_by_cell.png")
+    elif cells:
         plot_cells(cells, out / f"{prefix}contrastive_by_cell.png",
                    f"Contrastive verb test (attractor) on '{split}': distance at fixed length")
         figures.append(f"{prefix}contrastive_by_cell.png")

@@ -17,6 +17,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS
 from seq2seq.reporting.baselines import baseline_rows, published_baselines
 from seq2seq.reporting.runs import Run, group_by_model
 
@@ -25,7 +26,7 @@ METRICS = ("bleu", "bleu_lc", "chrf")  # bleu_lc: lowercased (sacrebleu -lc); ru
 
 METRIC_TITLES = {"bleu": "BLEU", "bleu_lc": "Lowercased BLEU (sacrebleu -lc)", "chrf": "chrF"}
 
-CONTRASTIVE_VIEWS = ("distance", "length", "cell", "band")
+CONTRASTIVE_VIEWS = ("distance", "length", "cell", "band", "factorial")  # the last two: paired tests, not accuracies
 
 REPORT_CSV = "report.csv"
 
@@ -47,7 +48,8 @@ def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One split of one run as flat scores (measure, view, bucket): what the report averages over seeds.
 
     BLEU and chrF overall and by source length (and the output's length ratio), the BLEU-per-word slope, and the
-    contrastive verb test per kind (`contrastive_attractor`, ...) overall and by distance, length and grid cell.
+    contrastive verb test per kind (`contrastive_attractor`, ...) overall and by distance, length and cell, with the
+    paired tests of a grid (`band`: near − far per length band) or of the factorial split (`factorial`: each effect).
     """
     scores = []
     for metric in (m for m in METRICS if m in result):
@@ -67,11 +69,13 @@ def run_scores(result: dict[str, Any]) -> list[dict[str, Any]]:
     for kind, table in result.get("contrastive", {}).get("kinds", {}).items():
         scores.append(_score(f"contrastive_{kind}", "all", "all", table["overall"]["accuracy"],
                              table["overall"]["count"], table["overall"].get("ci")))
-        for view in CONTRASTIVE_VIEWS[:-1]:
+        for view in CONTRASTIVE_VIEWS[:3]:
             scores += [_score(f"contrastive_{kind}", view, row["bucket"], row["accuracy"], row["count"], row.get("ci"))
                        for row in table.get(f"by_{view}", [])]
         scores += [_score(f"contrastive_{kind}", "band", f"{row['band']}: {row['near']} − {row['far']}", row["difference"],
                           row["pairs"], row["ci"]) for row in table.get("distance_effect", [])]
+        scores += [_score(f"contrastive_{kind}", "factorial", row["effect"], row["difference"], row["pairs"], row["ci"])
+                   for row in table.get("factorial_effects", [])]
     return scores
 
 
@@ -153,7 +157,9 @@ def escape_cell(text: str) -> str:
 
 
 VIEW_TITLES = {"length": "source words", "distance": "subject–verb distance", "cell": "cell (length × distance)",
-               "band": "length band: near − far distance (paired, points)"}
+               "band": "length band: near − far distance (paired, points)",
+               "factorial": "effect (paired over items, points)"}
+FACTORIAL_CELL_TITLE = "cell (distance-attractor)"
 
 
 def shown_as(measure: str) -> tuple[float, int]:
@@ -167,8 +173,10 @@ def wide_table(rows: list[dict[str, Any]], measure: str, view: str, with_all: bo
     chosen = [r for r in rows if r["measure"] == measure and (r["view"] == view or (with_all and r["view"] == "all"))]
     models = list(dict.fromkeys(r["model"] for r in chosen))
     cells = {(r["bucket"], r["model"]): r for r in chosen}
-    count_title = "sentences" if measure in (*METRICS, "length_ratio") else "pairs"
-    lines = [f"| {VIEW_TITLES[view]} | {count_title} | " + " | ".join(f"`{m}`" for m in models) + " |",
+    count_title = "sentences" if measure in (*METRICS, "length_ratio") else "items" if view == "factorial" else "pairs"
+    title = FACTORIAL_CELL_TITLE if view == "cell" and {r["bucket"] for r in chosen} <= set(FACTORIAL_CELLS) \
+        else VIEW_TITLES[view]
+    lines = [f"| {title} | {count_title} | " + " | ".join(f"`{m}`" for m in models) + " |",
              "|---|--:|" + "--:|" * len(models)]
     for bucket in dict.fromkeys(r["bucket"] for r in chosen):
         counts = {cells[bucket, m]["count"] for m in models if (bucket, m) in cells} - {None}

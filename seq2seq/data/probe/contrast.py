@@ -31,7 +31,8 @@ import torch
 
 from seq2seq.data.batching import collate, make_examples, token_batches
 from seq2seq.data.parallel import ParallelText
-from seq2seq.data.probe.distance_effect import distance_effect
+from seq2seq.data.probe.distance_effect import distance_effect, factorial_effects
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS, item_groups
 from seq2seq.data.probe.lexicon import INTRANSITIVE, TRANSITIVE
 from seq2seq.data.tokenizer import PAD_ID
 from seq2seq.scoring.split import format_interval
@@ -242,32 +243,39 @@ def kind_tables(
     text: ParallelText, contrasts: list[Contrast], reference: np.ndarray, contrast: np.ndarray,
     distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings, cells: list[str] | None,
 ) -> dict[str, Any]:
-    """Per contrast kind, the `contrast_table` of one scorer; on the grid (`cells`) also by cell and
-    the paired distance effect at fixed length (`distance_effect`)."""
+    """Per contrast kind, the `contrast_table` of one scorer; on a split with `cells` also by cell and the
+    paired tests of `outcome_tables`."""
     items = [c.item for c in contrasts]
-    return outcome_tables([c.kind for c in contrasts], outcomes(reference[items], contrast),
+    return outcome_tables([c.kind for c in contrasts], items, outcomes(reference[items], contrast),
                           np.array([text.meta[i]["length"] for i in items], dtype=int),
                           np.array([text.meta[i]["distance"] for i in items], dtype=int),
                           [text.meta[i].get("cell") for i in items], distance_edges, length_edges, bootstrap, cells)
 
 
 def outcome_tables(
-    kinds: list[str], correct: np.ndarray, lengths: np.ndarray, distances: np.ndarray, labels: list[str | None],
-    distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings, cells: list[str] | None,
+    kinds: list[str], items: list[int], correct: np.ndarray, lengths: np.ndarray, distances: np.ndarray,
+    labels: list[str | None], distance_edges: list[int], length_edges: list[int], bootstrap: BootstrapSettings,
+    cells: list[str] | None,
 ) -> dict[str, Any]:
-    """The tables of `kind_tables` from one outcome per contrast (its kind, pair length, distance and grid
-    cell), which is all a recorded run's contrast file (`items_tsv`) needs to rebuild them."""
+    """The tables of `kind_tables` from one outcome per contrast (its kind, pair index, pair length, distance and
+    cell), which is all a recorded run's contrast file (`items_tsv`) needs to rebuild them. With `cells`, also
+    accuracy by cell and the split's paired tests: on the factorial split, `factorial_effects` over each item's
+    four cells; on the grid, `distance_effect` (nearest against farthest cell per length band)."""
     tables = {}
     for kind in CONTRAST_KINDS:
         rows = np.array([k for k, name in enumerate(kinds) if name == kind], dtype=int)
         tables[kind] = contrast_table(correct[rows], lengths[rows], distances[rows], distance_edges, length_edges,
                                       bootstrap)
-        if cells:  # the grid split: distance at fixed length, every cell listed, empty ones too
+        if cells:  # every cell listed, empty ones too
             kind_labels = [labels[k] for k in rows]
             tables[kind]["by_cell"] = [{"bucket": cell, **accuracy_with_interval(
                 correct[rows][[j for j, label in enumerate(kind_labels) if label == cell]], bootstrap)} for cell in cells]
-            tables[kind]["distance_effect"] = distance_effect(correct[rows], kind_labels, list(lengths[rows]), cells,
-                                                              bootstrap)
+            if cells == list(FACTORIAL_CELLS):
+                tables[kind]["factorial_effects"] = factorial_effects(
+                    correct[rows], kind_labels, item_groups([items[k] for k in rows]), cells, bootstrap)
+            else:
+                tables[kind]["distance_effect"] = distance_effect(correct[rows], kind_labels, list(lengths[rows]),
+                                                                  cells, bootstrap)
     return tables
 
 
@@ -321,7 +329,8 @@ def tables_from_items(items: list[dict[str, Any]], distance_edges: list[int], le
 
     def tables(reference: str, contrast: str) -> dict[str, Any]:
         correct = outcomes(np.array([r[reference] for r in items]), np.array([r[contrast] for r in items]))
-        return outcome_tables(kinds, correct, lengths, distances, labels, distance_edges, length_edges, bootstrap, cells)
+        return outcome_tables(kinds, [r["item"] for r in items], correct, lengths, distances, labels, distance_edges,
+                              length_edges, bootstrap, cells)
 
     rebuilt = {"kinds": tables("reference", "contrast")}
     if items and items[0]["blind_reference"] is not None:
@@ -341,8 +350,8 @@ def contrastive_accuracy(
     size, "length_distance_r": Pearson r of German length and subject–verb distance over the split
     (high r means a fall with distance cannot be told from a fall with length), "bootstrap": its
     settings}, and with `floor` "source_blind": {"model": its name, "kinds": the same tables for the
-    floor's scores of the same contrasts}. With `cells` (the grid split's cell labels, one per pair in
-    meta["cell"]) the tables also hold `by_cell` and `distance_effect`. Given a list `items`, it is filled
+    floor's scores of the same contrasts}. With `cells` (the grid's or the factorial split's cell labels, one per
+    pair in meta["cell"]) the tables also hold `by_cell` and `distance_effect` or `factorial_effects`. Given a list `items`, it is filled
     with one record per contrast (`contrast_items`), from which every table can be rebuilt.
     """
     bootstrap = bootstrap or BootstrapSettings()
@@ -383,7 +392,8 @@ def _percent(summary: dict[str, Any]) -> tuple[str, str]:
 
 def format_contrastive(contrastive: dict[str, Any]) -> list[str]:
     """Console lines: accuracy (%) per kind overall, then by distance, by length and by cell, with
-    intervals and, where measured, the source-blind floor beside each; then the grid's distance effect."""
+    intervals and, where measured, the source-blind floor beside each; then the factorial's effects or the grid's
+    distance effect."""
     level = f"{contrastive['bootstrap']['level']:.0%} CI"
     kinds = contrastive["kinds"]
     blind = contrastive.get("source_blind", {}).get("kinds")
@@ -409,6 +419,10 @@ def format_contrastive(contrastive: dict[str, Any]) -> list[str]:
                      + ("" if floor is None else f" {_percent(floor)[0]:>6}") for row, floor in zip(own, floors))
             lines.append(f"  {rows[0]['bucket']:>13}" + "".join(cells))
     for kind, table in kinds.items():
+        for row in table.get("factorial_effects", []):
+            sides = (f" ({100 * row['accuracy_a']:.1f}% − {100 * row['accuracy_b']:.1f}%)" if "accuracy_a" in row else "")
+            lines.append(f"  {kind} contrasts, {row['effect']}: {100 * row['difference']:+.1f} points{sides} over {row['pairs']} "
+                         f"items {format_interval([100 * b for b in row['ci']])}, p {row['p']:.3g}")
         for row in table.get("distance_effect", []):
             lines.append(f"  {kind} {row['band']}: {row['near']} {100 * row['near_accuracy']:.1f}% vs {row['far']} "
                          f"{100 * row['far_accuracy']:.1f}% over {row['pairs']} length-matched pairs, difference "

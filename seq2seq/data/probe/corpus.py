@@ -16,13 +16,14 @@ import json
 import logging
 import random
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.probe.contrast import contrastive_accuracy, has_attractor_contrast, tables_from_items
-from seq2seq.data.probe.grammar import Pair, realize, sample_clause
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS, generate_factorial
+from seq2seq.data.probe.grammar import MAX_PP_CHAIN, Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.data.probe.source_blind import KneserNeyLM
 from seq2seq.errors import UserError
@@ -38,6 +39,7 @@ MIN_SENTENCE_WORDS = 3  # "Die Katze sprang."
 MAX_ATTEMPTS_PER_PAIR = 10_000
 GRID_SPLIT = "grid"
 GRID_ATTEMPTS_PER_PAIR = 300  # a cell the grammar cannot fill gives up after this many tries per pair
+FACTORIAL_SPLIT = "factorial"
 
 
 @dataclass
@@ -47,6 +49,7 @@ class ProbeConfig:
     min_words: int = 4
     max_words: int = 60
     depth_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.2, 0.15, 0.15, 0.1, 0.1])
+    max_pp_chain: int = MAX_PP_CHAIN  # longest chain of noun PPs on one noun ("on the mat next to the dog": 2)
     length_bucket_width: int = 10
     # P(length bucket) in non-stratified splits, see bucket_weights; None: uniform, as runs made before the key
     # existed (conf/data/probe.yaml sets the calibrated short-heavy mix)
@@ -58,6 +61,8 @@ class ProbeConfig:
     grid_per_cell: int = 0  # > 0: a `grid` split with this many pairs per (length, distance) cell
     # keep a grid pair only when it has an attractor contrast, so every pair enters the paired distance test
     grid_attractor_only: bool = False
+    factorial_items: int = 0  # > 0: a `factorial` split of this many items, each in all four FACTORIAL_CELLS
+    factorial_fillers: int = 3  # verb-free PPs between the subject and the attractor in the factorial's far cells
 
     def validate(self) -> None:
         if not MIN_SENTENCE_WORDS <= self.min_words <= self.max_words:
@@ -87,9 +92,16 @@ class ProbeConfig:
             ranges = getattr(self, key)
             if not ranges or any(len(r) != 2 or r[0] > r[1] for r in ranges):
                 raise ValueError(f"probe corpus: {key} must be a list of [low, high] ranges, got {ranges}")
-        if GRID_SPLIT in self.splits:
-            raise ValueError(f"probe corpus: '{GRID_SPLIT}' is the grid split's name (set grid_per_cell); "
-                             "do not list it in splits")
+        for split, key in ((GRID_SPLIT, "grid_per_cell"), (FACTORIAL_SPLIT, "factorial_items")):
+            if split in self.splits:
+                raise ValueError(f"probe corpus: '{split}' is a generated split's name (set {key}); do not list it in splits")
+        for key in ("max_pp_chain", "factorial_items", "factorial_fillers"):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 0:
+                raise ValueError(f"probe corpus: {key} must be a whole number >= 0, got {getattr(self, key)!r}")
+        if self.factorial_items and not 1 <= self.factorial_fillers < self.max_pp_chain:
+            raise ValueError(f"probe corpus: factorial_fillers={self.factorial_fillers} chains "
+                             f"{self.factorial_fillers + 1} PPs on a far-after subject, but training sentences chain at "
+                             f"most max_pp_chain={self.max_pp_chain}: set 1 <= factorial_fillers < max_pp_chain")
 
 
 def length_buckets(min_words: int, max_words: int, width: int) -> list[tuple[int, int]]:
@@ -119,12 +131,13 @@ def split_seed(seed: int, split: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}/{split}".encode()).digest()[:8], "big")
 
 
-def _sample_pair(rng: random.Random, low: int, high: int, weights: list[float], seen: set[str]) -> Pair:
-    """A new pair (German side not in `seen`) of [low, high] German words; its depth follows
-    `weights` conditioned on fitting that length."""
+def _sample_pair(rng: random.Random, low: int, high: int, config: ProbeConfig, seen: set[str]) -> Pair:
+    """A new pair (German side not in `seen`) of [low, high] German words; its depth follows the
+    config's `depth_weights` conditioned on fitting that length."""
+    weights = config.depth_weights
     depths = range(len(weights))
     for _ in range(MAX_ATTEMPTS_PER_PAIR):
-        clause = sample_clause(rng, rng.randint(low, high), rng.choices(depths, weights)[0], high)
+        clause = sample_clause(rng, rng.randint(low, high), rng.choices(depths, weights)[0], high, config.max_pp_chain)
         if clause is not None:
             pair = realize(clause)
             if pair.src not in seen:
@@ -150,7 +163,7 @@ def generate_split(config: ProbeConfig, name: str, seen: set[str]) -> ParallelTe
         ranges = [rng.choice(buckets) for _ in range(count)]
     else:
         ranges = rng.choices(buckets, bucket_weights(config), k=count)
-    pairs = [_sample_pair(rng, low, high, config.depth_weights, seen) for low, high in ranges]
+    pairs = [_sample_pair(rng, low, high, config, seen) for low, high in ranges]
     rng.shuffle(pairs)
     return ParallelText(name, [p.src for p in pairs], [p.tgt for p in pairs], [p.meta for p in pairs])
 
@@ -192,7 +205,7 @@ def generate_grid(config: ProbeConfig, seen: set[str]) -> ParallelText:
             for _ in range(quota * GRID_ATTEMPTS_PER_PAIR):
                 if kept == quota:
                     break
-                clause = sample_clause(rng, length, rng.choice(depths), length)
+                clause = sample_clause(rng, length, rng.choice(depths), length, config.max_pp_chain)
                 pair = realize(clause) if clause is not None else None
                 if pair is None or not near <= pair.meta["distance"] <= far or pair.src in seen:
                     continue
@@ -254,28 +267,47 @@ class ProbeCorpus:
         and relative_verbs (English form, German index and transitivity of each relative-clause verb).
         """
         splits = self._generate(split if split in self.config.splits else None)
-        if split == GRID_SPLIT and self.config.grid_per_cell:
-            if GRID_SPLIT not in splits:  # generated last, on demand: the other splits do not depend on it
-                splits[GRID_SPLIT] = generate_grid(self.config, {s for text in splits.values() for s in text.src})
-            return splits[GRID_SPLIT]
+        generated = self._generated_splits()
+        if split in generated:
+            if split not in splits:  # made last, on demand, avoiding the other splits: none of them depends on it
+                splits[split] = generated[split]({s for name in self.config.splits for s in splits[name].src})
+            return splits[split]
         if split not in self.config.splits:
-            available = sorted(self.config.splits) + ([GRID_SPLIT] if self.config.grid_per_cell else [])
-            raise UserError(f"probe corpus has no split '{split}'; available: {available}"
-                            + ("" if self.config.grid_per_cell else " (data.corpus.grid_per_cell=N adds 'grid')"))
+            hints = [f"data.corpus.{key}=N adds '{name}'" for name, key in
+                     ((GRID_SPLIT, "grid_per_cell"), (FACTORIAL_SPLIT, "factorial_items")) if name not in generated]
+            raise UserError(f"probe corpus has no split '{split}'; available: {sorted(self.config.splits) + sorted(generated)}"
+                            + (f" ({'; '.join(hints)})" if hints else ""))
         return splits[split]
+
+    def _generated_splits(self) -> dict[str, Callable[[set[str]], ParallelText]]:
+        """The evaluation splits built on demand (`grid`, `factorial`), each a function of the sentences to avoid."""
+        config, generated = self.config, {}
+        if config.grid_per_cell:
+            generated[GRID_SPLIT] = lambda seen: generate_grid(config, seen)
+        if config.factorial_items:
+            generated[FACTORIAL_SPLIT] = lambda seen: generate_factorial(
+                FACTORIAL_SPLIT, split_seed(config.seed, FACTORIAL_SPLIT), config.factorial_items,
+                config.factorial_fillers, seen)
+        return generated
 
     def fingerprint(self) -> str:
         """sha256 hex of the config and every split's text, to be stored in a run directory.
 
-        Settings left at a value that changes no text (no grid split, uniform length mix, every grid
-        pair kept) stay out of the hash, so fingerprints recorded before those settings existed still match.
+        Settings left at a value that changes no text (no grid or factorial split, uniform length mix, every grid
+        pair kept, PP chains as before the key) stay out of the hash, so fingerprints recorded before those
+        settings existed still match.
         """
         settings = asdict(self.config)
+        for split in self._generated_splits():
+            self.load(split)
         if self.config.grid_per_cell:
-            self.load(GRID_SPLIT)
             unused = [] if self.config.grid_attractor_only else ["grid_attractor_only"]
         else:
             unused = ["grid_lengths", "grid_distances", "grid_per_cell", "grid_attractor_only"]
+        if not self.config.factorial_items:
+            unused += ["factorial_items", "factorial_fillers"]
+        if self.config.max_pp_chain == MAX_PP_CHAIN:
+            unused.append("max_pp_chain")
         for key in unused:
             settings.pop(key)
         if self.config.length_weights is None:
@@ -316,7 +348,7 @@ class ProbeCorpus:
         given, receives each contrast's record (`contrast.contrast_items`)."""
         if text.meta is None:
             raise ValueError(f"split '{text.name}' has no metadata; load it with ProbeCorpus.load")
-        distance_edges, length_edges, cells = self.contrast_views(any("cell" in meta for meta in text.meta))
+        distance_edges, length_edges, cells = self.contrast_views({meta.get("cell", "") for meta in text.meta})
         return {"contrastive": contrastive_accuracy(model, tokenizer, text, distance_edges, length_edges,
                                                     precision, bootstrap, seed=self.config.seed, cells=cells,
                                                     floor=self.source_blind(), items=items)}
@@ -324,13 +356,17 @@ class ProbeCorpus:
     def tables_from_items(self, items: list[dict], bootstrap: BootstrapSettings) -> dict:
         """A split's contrastive tables rebuilt from its contrast records, with the edges and cells
         `targeted_metrics` used (a recorded run's files are enough to check its results.json)."""
-        return tables_from_items(items, *self.contrast_views(any(r["cell"] for r in items)), bootstrap)
+        return tables_from_items(items, *self.contrast_views({r["cell"] for r in items}), bootstrap)
 
-    def contrast_views(self, grid: bool) -> tuple[list[int], list[int], list[str] | None]:
+    def contrast_views(self, labels: set[str]) -> tuple[list[int], list[int], list[str] | None]:
         """How the contrastive test is tabled: distance edges, German length edges (buckets of
-        `length_bucket_width` words, the last one open: `60+`) and, on the grid, its cells."""
+        `length_bucket_width` words, the last one open: `60+`) and the cells of the split whose pairs carry
+        these cell `labels` ("" for none): the grid's, the factorial's, or None for a split without cells."""
         length_edges = list(range(0, self.config.max_words + 1, self.config.length_bucket_width))
-        return self.config.distance_edges, length_edges, [cell for cell, _, _ in grid_cells(self.config)] if grid else None
+        labels = labels - {""}
+        cells = (None if not labels else list(FACTORIAL_CELLS) if labels <= set(FACTORIAL_CELLS)
+                 else [cell for cell, _, _ in grid_cells(self.config)])
+        return self.config.distance_edges, length_edges, cells
 
     def format_metrics(self, result: dict) -> list[str]:
         """Console lines for the probe's own metrics in a split's result (verb accuracy, contrastive test)."""

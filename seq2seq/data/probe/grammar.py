@@ -238,7 +238,7 @@ def realize(clause: Clause) -> Pair:
 
 # --- Sampling: grow a random tree of a given relative-clause depth up to a target length. ---
 
-MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog", but no longer chains of noun PPs
+MAX_PP_CHAIN = 2  # "the cat on the mat next to the dog", but no longer chains of noun PPs (ProbeConfig.max_pp_chain)
 ADJ, NOUN_PP, REL, VERB_PP = range(4)  # kinds of expansion site
 MASCULINE_ANIMATE = [noun for noun in ANIMATE if noun.gender == "m"]
 
@@ -263,8 +263,8 @@ class _Grower:
     it belongs to the verb and English, with the verb right after that subject, need not nest.
     """
 
-    def __init__(self, rng: random.Random, depth: int) -> None:
-        self.rng, self.depth, self.length = rng, depth, 0
+    def __init__(self, rng: random.Random, depth: int, max_pp_chain: int = MAX_PP_CHAIN) -> None:
+        self.rng, self.depth, self.length, self.max_pp_chain = rng, depth, 0, max_pp_chain
         self.used: set[str] = set()
         self.sites: tuple[list[list], list[list]] = ([[], [], [], []], [[], [], [], []])  # [in subject?][kind]
         self.side = 0  # 1 while building inside the main subject
@@ -283,7 +283,7 @@ class _Grower:
         sites[ADJ].append(np)
         if bare:
             return np
-        if chain < MAX_PP_CHAIN:
+        if chain < self.max_pp_chain:
             sites[NOUN_PP].append((np, level, last, chain))
         if level < self.depth:
             sites[REL].append((np, level, last))
@@ -372,10 +372,12 @@ class _Grower:
         return True
 
 
-def sample_clause(rng: random.Random, target: int, depth: int, max_words: int) -> Clause | None:
+def sample_clause(rng: random.Random, target: int, depth: int, max_words: int,
+                  max_pp_chain: int = MAX_PP_CHAIN) -> Clause | None:
     """A random tree with relative-clause depth `depth` and between `target` and `max_words`
-    German words, or None when this attempt overshot or ran out of room to grow."""
-    grower = _Grower(rng, depth)
+    German words (noun PP chains of at most `max_pp_chain`), or None when this attempt overshot or ran
+    out of room to grow."""
+    grower = _Grower(rng, depth, max_pp_chain)
     clause = grower.skeleton(on_subject=rng.random() < grower.subject_share)
     while grower.length < target and grower.expand():
         pass
