@@ -17,7 +17,7 @@ fp32, which is all JoeyNMT runs on CPUs; our bf16 over our fp32), the decoder st
 batches and peak resident memory. `rnn` has no JoeyNMT counterpart. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
-    python benchmarks/decode_throughput.py [--train-minutes 10] [--beams 1 5] [--sentences 1000] [--threads 2]
+    python benchmarks/decode_throughput.py [--train-minutes 10] [--beams 1 5] [--sentences 1000] [--threads 2] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import MODEL_SIZES, best_of_rounds, common_options, joeynmt_python, machine_lines, toolkit_jobs, write_table
+from harness import (MODEL_SIZES, common_options, interleaved_rounds, joeynmt_python, machine_lines, ratio_cell, record,
+                     round_ratios, toolkit_jobs)
+from machine import MachineWatch
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS
 from joeynmt_config import architecture
 from side_by_side import TEST_SPLIT, SharedData, prepare_data, recipe
@@ -76,16 +78,17 @@ def scored(result: Result, workload: dict[str, Any], data: SharedData, reference
 
 def header(with_bleu: bool) -> list[str]:
     each = "ours fp32 / ours bf16 / JoeyNMT"
-    columns = ["preset", "search", "sentences/s, ours fp32", "sentences/s, JoeyNMT fp32", "ours fp32 ÷ JoeyNMT fp32",
-               "sentences/s, ours bf16", "ours bf16 ÷ ours fp32", f"decoder steps, {each}",
+    columns = ["preset", "search", "sentences/s, ours fp32", "sentences/s, JoeyNMT fp32", "ours fp32 ÷ JoeyNMT fp32 (range)",
+               "sentences/s, ours bf16", "ours bf16 ÷ ours fp32 (range)", f"decoder steps, {each}",
                *([f"test BLEU, {each}"] if with_bleu else []), f"peak RSS MiB, {each}",
                f"slowest ÷ fastest pass, {each}"]
     return ["| " + " | ".join(columns) + " |", "|---|---|" + "--:|" * (len(columns) - 2)]
 
 
 def table_row(preset: str, search: str, runs: dict[Key, Result], with_bleu: bool) -> str:
-    """One row: JoeyNMT's cells say 'no equivalent' where it has no counterpart, 'not measured' where it is
-    not installed; bf16's say 'no native bf16' where the CPU lacks it; ratios only between equal precisions."""
+    """One row: speeds are medians over rounds, ratios the median of the round-by-round ratios with their range,
+    only between equal precisions; JoeyNMT's cells say 'no equivalent' where it has no counterpart, 'not measured'
+    where it is not installed; bf16's say 'no native bf16' where the CPU lacks it."""
     ours, bf16, joeynmt = runs[OURS_FP32], runs.get(OURS_BF16), runs.get(JOEYNMT)
     missing = "not measured" if preset in JOEYNMT_PRESETS else "no equivalent"
 
@@ -102,8 +105,8 @@ def table_row(preset: str, search: str, runs: dict[Key, Result], with_bleu: bool
         return f"{show(ours)} / {half(show)} / {joey(show)}"
 
     cells = [preset, search, f"{speed(ours):,.1f}", joey(lambda r: f"{speed(r):,.1f}"),
-             joey(lambda r: f"{speed(ours) / speed(r):.2f}×"), half(lambda r: f"{speed(r):,.1f}"),
-             half(lambda r: f"{speed(r) / speed(ours):.2f}×"),
+             joey(lambda r: ratio_cell(round_ratios(ours, r, "sentences"))), half(lambda r: f"{speed(r):,.1f}"),
+             half(lambda r: ratio_cell(round_ratios(r, ours, "sentences"))),
              each(lambda r: f"{r['decoder_steps']:,}"), *([each(lambda r: f"{r['bleu']:.2f}")] if with_bleu else []),
              each(lambda r: f"{r['peak_rss_mib']:,.0f}"),
              each(lambda r: f"{max(r['round_seconds']) / min(r['round_seconds']):.2f}")]
@@ -130,7 +133,7 @@ def say(lines: list[str], *new: str) -> None:
 def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: tuple[float, int],
             models: dict[str, TrainedPreset] | None, score: Callable[[Result], Result] | None,
             lines: list[str]) -> list[Result]:
-    """One condition's table rows (every preset and beam, each batch the fastest of --rounds) into `lines`;
+    """One condition's table rows (every preset and beam, medians of --rounds interleaved rounds) into `lines`;
     returns every result, scored by `score` for the trained condition."""
     results = []
     options = ["--workload", str(workload), "--threads", str(args.threads),
@@ -140,7 +143,7 @@ def measure(args: argparse.Namespace, workload: Path, joey: Path | None, limit: 
             task = ["decode", "--preset", preset, "--beam", str(beam), *options]
             trained = models[preset] if models else None
             checkpoints = {"seq2seq": trained.ours, "JoeyNMT": trained.joeynmt} if trained else None
-            runs = best_of_rounds(toolkit_jobs(joey, task, checkpoints), args.rounds, per_item=True)
+            runs = interleaved_rounds(toolkit_jobs(joey, task, checkpoints), args.rounds)
             runs = {key: score(result) for key, result in runs.items()} if score else runs
             say(lines, table_row(preset, "greedy" if beam == 1 else f"beam {beam}", runs, models is not None))
             results += runs.values()
@@ -184,6 +187,7 @@ def pairs_name(args: argparse.Namespace) -> str:
 
 
 def main() -> None:
+    watch = MachineWatch()  # first: the load before anything of ours ran
     args = options()
     if not args.data_root.is_dir():
         sys.exit(f"--data-root {args.data_root}: directory not found (it should hold Multi30k's train.de.gz, ...)")
@@ -205,9 +209,9 @@ def main() -> None:
         "",
         f"Workload: the first {args.sentences} sentences of Multi30k {TEST_SPLIT}, in the same length-sorted batches "
         f"of about {args.batch_tokens} source tokens for both toolkits, as the same subword ids "
-        f"({data.tokenizer.tgt_vocab_size:,} shared BPE subwords); {args.rounds} interleaved rounds, each batch timed "
-        "on its own: a speed is the sentences over the sum of each batch's fastest round, so that a slow spell of "
-        "the machine during one pass costs neither toolkit (the last column shows how far whole passes varied); beam "
+        f"({data.tokenizer.tgt_vocab_size:,} shared BPE subwords); {args.rounds} interleaved rounds of whole passes: a "
+        "speed is the sentences over the median pass time, a ratio the median of the round-by-round ratios with its "
+        "range over rounds in parentheses (the last column shows how far passes varied); beam "
         f"search with length penalty 0.6 in both. Sizes: {MODEL_SIZES}. JoeyNMT's counterparts (equal training FLOPs "
         f"per target token, `joeynmt_config.py`): {counterparts or 'none among these presets'}. Ratios compare equal "
         "precisions only: ours fp32 with JoeyNMT fp32 (all JoeyNMT runs on CPUs), our bf16 with our fp32. Decoder "
@@ -220,7 +224,7 @@ def main() -> None:
         untrained_section(args, workload_path, joey, lines)
     if "rnn" in args.presets:
         say(lines, "", NO_COUNTERPART)
-    write_table(args.out, lines)
+    record(args, lines, watch)
 
 
 if __name__ == "__main__":

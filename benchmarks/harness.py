@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,14 @@ from typing import Any
 
 import torch
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS
-from machine import describe, matmul_peak_flops, native_bf16
+from machine import MachineWatch, describe, matmul_peak_flops, native_bf16
 from workload import build_workload, save_workload
 
 HERE = Path(__file__).parent
 DEFAULT_JOEYNMT_PYTHON = HERE.parent / ".venv-joeynmt" / "bin" / "python"
 DEFAULT_DATA_ROOT = Path(os.environ.get("SEQ2SEQ_DATA", HERE.parent.parent / "shared" / "data")) / "multi30k"
 PRESETS = ("rnn", "rnn_attention", "transformer")
+MIN_ROUNDS = 5  # fewer rounds moved a recorded ratio by a third between two runs of one command (issue 36)
 MODEL_SIZES = (
     "rnn: GRU encoder 512 (embeddings 256), GRU decoder 512 fed the summary; "
     "rnn_attention: bidirectional GRU encoder 2×256, GRU decoder 512 with additive attention 512; "
@@ -39,8 +41,13 @@ def common_options(description: str, out: str) -> argparse.ArgumentParser:
     parser.add_argument("--joeynmt-python", type=Path, default=Path(os.environ.get("JOEYNMT_PYTHON", DEFAULT_JOEYNMT_PYTHON)),
                         help="python of a virtual environment with joeynmt==2.3.0 (benchmarks/setup_joeynmt.sh makes one)")
     parser.add_argument("--work-dir", type=Path, default=Path("benchmarks/.work"), help="where the workload file goes")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="measure every configuration this many times, interleaved, and keep the fastest")
+    parser.add_argument("--rounds", type=int, default=MIN_ROUNDS,
+                        help=f"measure every configuration this many times, interleaved; report medians and ranges "
+                             f"(a table is written only from at least {MIN_ROUNDS})")
+    parser.add_argument("--max-load", type=float, default=0.5,
+                        help="refuse to record if the 1-minute load average exceeds this before measuring")
+    parser.add_argument("--max-other-cores", type=float, default=0.1,
+                        help="refuse to record if other processes keep more cores than this busy while measuring")
     parser.add_argument("--out", type=Path, default=Path(out))
     return parser
 
@@ -78,34 +85,41 @@ def run_worker(python: Path | str, worker: str, options: list[str]) -> dict[str,
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def best_of_rounds(
-    jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: int, per_item: bool = False
-) -> dict[Any, dict[str, Any]]:
-    """Run every job (python, worker, options) `rounds` times, interleaved so that a slow spell on a
-    shared machine hits every toolkit alike; keep each job's fastest result, its highest peak memory and
-    every round's time (`round_seconds`). With `per_item`, a job's time is the sum over its items (the
-    decoding batches) of each one's fastest round: a slow spell shorter than a pass then costs no toolkit
-    anything, where the fastest whole pass keeps every spell that pass met."""
+def interleaved_rounds(jobs: dict[Any, tuple[Path | str, str, list[str]]], rounds: int) -> dict[Any, dict[str, Any]]:
+    """Run every job (python, worker, options) `rounds` times, interleaved: round i of every job runs before round
+    i + 1 of any, so a slow spell of the machine meets neighbouring measurements of every toolkit alike and the
+    rounds pair up (`round_ratios`). Each job's result is `median_round` of its rounds."""
     results: dict[Any, list[dict[str, Any]]] = {key: [] for key in jobs}
     for _ in range(rounds):
         for key, (python, worker, options) in jobs.items():
             results[key].append(run_worker(python, worker, options))
-    return {key: fastest(runs, per_item) for key, runs in results.items()}
+    return {key: median_round(runs) for key, runs in results.items()}
 
 
-def fastest(runs: list[dict[str, Any]], per_item: bool) -> dict[str, Any]:
-    """One job's rounds as one result: see `best_of_rounds`."""
-    best = min(runs, key=lambda run: run["seconds"])
-    combined = {**best, "peak_rss_mib": max(run["peak_rss_mib"] for run in runs),
-                "round_seconds": [run["seconds"] for run in runs]}
-    if per_item:
-        combined["seconds"] = sum(min(times) for times in zip(*(run["item_seconds"] for run in runs), strict=True))
-    return combined
+def median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One job's rounds as one result: the median time (`seconds`), every round's time in order (`round_seconds`),
+    the highest peak memory of any round, and the rest (outputs, counts) from the round of median time (the lower
+    middle one for an even count)."""
+    seconds = [run["seconds"] for run in runs]
+    middle = sorted(runs, key=lambda run: run["seconds"])[(len(runs) - 1) // 2]
+    return {**middle, "seconds": statistics.median(seconds), "round_seconds": seconds,
+            "peak_rss_mib": max(run["peak_rss_mib"] for run in runs)}
+
+
+def round_ratios(faster: dict[str, Any], slower: dict[str, Any], work: str) -> list[float]:
+    """Round by round, `faster`'s speed over `slower`'s (`work` — tokens, sentences — per second): the
+    measurements of one round ran next to each other."""
+    return [(faster[work] / a) / (slower[work] / b) for a, b in zip(faster["round_seconds"], slower["round_seconds"], strict=True)]
+
+
+def ratio_cell(ratios: list[float]) -> str:
+    """A speed ratio as a table cell: the median over rounds and, in parentheses, its range over rounds."""
+    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
 def toolkit_jobs(joey: Path | None, task: list[str], checkpoints: dict[str, Path | None] | None = None
                  ) -> dict[tuple[str, str], tuple[Path | str, str, list[str]]]:
-    """Jobs for `best_of_rounds`, keyed by (toolkit, precision): ours in fp32 and, where the CPU has it
+    """Jobs for `interleaved_rounds`, keyed by (toolkit, precision): ours in fp32 and, where the CPU has it
     natively, bf16 on one worker task (which names its preset with --preset), and JoeyNMT in fp32 where
     it is installed and has a counterpart of that preset (it trains only in fp32 on CPUs). With
     `checkpoints` (toolkit -> trained model), each toolkit's worker gets its own with --checkpoint, and a
@@ -145,3 +159,19 @@ def write_table(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     print(f"written to {path}")
+
+
+def record(args: argparse.Namespace, lines: list[str], watch: MachineWatch) -> None:
+    """Write the table with the machine's state during the measurements, unless they cannot stand as a record:
+    fewer than MIN_ROUNDS rounds (printed, not written) or a machine that was busy with something else (refused,
+    exit status 1)."""
+    watch.stop()
+    lines += ["", *watch.lines()]
+    print(lines[-1], flush=True)
+    if args.rounds < MIN_ROUNDS:
+        print(f"not written to {args.out}: {args.rounds} rounds; a record needs --rounds {MIN_ROUNDS} or more", file=sys.stderr)
+        return
+    refusal = watch.refusal(args.max_load, args.max_other_cores)
+    if refusal:
+        sys.exit(f"not written to {args.out}: {refusal}; measure again on an idle machine")
+    write_table(args.out, lines)

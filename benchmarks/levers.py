@@ -12,7 +12,7 @@
   values made once per batch in both; in fp32, and in bf16 where the CPU has it natively.
 - torch.compile: the transformer's training step compiled vs eager (and the compile time).
 - Allocator: glibc's defaults vs freed memory kept for reuse (`seq2seq.allocator`, which seq2seq's
-  commands set first), each measurement a fresh `ours_worker.py` process, best of --rounds interleaved;
+  commands set first), each measurement a fresh `ours_worker.py` process, median of --rounds interleaved;
   training and beam-5 decoding, with each side's peak memory (the setting's price).
 - Search: finished sentences leave the batch (`beam_search`) vs the search before that change, which
   kept them in it, scores at -inf, until the whole batch was done; beam 5, outputs checked identical.
@@ -51,7 +51,7 @@ from unittest import mock
 
 import torch
 import torch.nn.functional as F
-from harness import best_of_rounds, common_options, machine_lines, prepare_workload, write_table
+from harness import common_options, interleaved_rounds, machine_lines, prepare_workload, write_table
 from machine import native_bf16
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
@@ -251,7 +251,7 @@ def with_copied_memory(search: Search) -> Search:
 
 
 def allocator_jobs(task: list[str]) -> dict[bool, tuple[str, str, list[str]]]:
-    """`ours_worker.py` jobs for `best_of_rounds`, keyed by whether freed memory is kept."""
+    """`ours_worker.py` jobs for `interleaved_rounds`, keyed by whether freed memory is kept."""
     return {kept: (sys.executable, "ours_worker.py", [*task, *([] if kept else ["--system-malloc"])]) for kept in (False, True)}
 
 
@@ -364,7 +364,7 @@ def main() -> None:
     for preset in ("rnn_attention", "transformer"):
         task = ["train", "--preset", preset, "--workload", str(workload), "--threads", str(args.threads), "--warmup", "2",
                 "--precision", training]
-        runs = best_of_rounds(allocator_jobs(task), args.rounds)
+        runs = interleaved_rounds(allocator_jobs(task), args.rounds)
         row(f"{preset} training, {training}: allocator", f"{SYSTEM_MALLOC}, {peak(runs[False])}",
             runs[False]["tokens"] / runs[False]["seconds"], f"{KEPT_MALLOC}, {peak(runs[True])}",
             runs[True]["tokens"] / runs[True]["seconds"], "tok/s")
@@ -373,7 +373,7 @@ def main() -> None:
     if trained.is_dir() and decode_workload.is_file():
         task = ["decode", "--preset", "rnn_attention", "--beam", "5", "--workload", str(decode_workload), "--threads",
                 str(args.threads), "--max-ratio", "1.5", "--max-offset", "10", "--checkpoint", str(trained)]
-        runs = best_of_rounds(allocator_jobs(task), args.rounds)
+        runs = interleaved_rounds(allocator_jobs(task), args.rounds)
         row("rnn_attention beam-5 decoding of the trained model, fp32: allocator", f"{SYSTEM_MALLOC}, {peak(runs[False])}",
             runs[False]["sentences"] / runs[False]["seconds"], f"{KEPT_MALLOC}, {peak(runs[True])}",
             runs[True]["sentences"] / runs[True]["seconds"], "sentences/s")
@@ -413,9 +413,9 @@ def main() -> None:
     lines = ["# Speed levers, one at a time", "", *header, "",
              f"Command: `python benchmarks/levers.py --steps {args.steps} --threads {args.threads} --rounds {args.rounds}`; "
              f"training: best of 3 passes over {args.steps} timed steps on Multi30k batches of about 4,096 tokens, after "
-             f"2 untimed (allocator: best of {args.rounds} interleaved processes); key/value cache: the first 200 "
+             f"2 untimed (allocator: median of {args.rounds} interleaved processes); key/value cache: the first 200 "
              f"sentences of test_2016_flickr, untrained model, outputs as long as the source plus one; {decoding}"
-             f"allocator: best of {args.rounds} interleaved processes; finished sentences: best of "
+             f"allocator: median of {args.rounds} interleaved processes; finished sentences: best of "
              f"{max(3, args.rounds)} alternating passes (also the additive attention's and the memory's decoding rows, "
              "the memory's on each preset's checkpoint of `decode_throughput.py`). Everything but "
              "the allocator's baseline runs with freed memory kept, as seq2seq's commands run.", "",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,9 +30,79 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")  # what sets fp32 and bf16 speed
+
+
+def cpu_flags() -> list[str]:
+    """Which of `SPEED_FLAGS` the CPU has (Linux /proc/cpuinfo; elsewhere none are known)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return []
+    present = next((set(line.split(":", 1)[1].split()) for line in cpuinfo.read_text().splitlines()
+                    if line.startswith("flags")), set())
+    return [flag for flag in SPEED_FLAGS if flag in present]
+
+
 def describe(threads: int) -> str:
-    """One line naming the CPU, cores, threads and torch version, for every results table."""
-    return f"{cpu_model()}, {os.cpu_count()} cores, {threads} threads, torch {torch.__version__}"
+    """One line naming the CPU, its speed-relevant flags, cores, threads and torch version, for every results table."""
+    return (f"{cpu_model()} (flags: {' '.join(cpu_flags()) or 'unknown'}), {os.cpu_count()} cores, {threads} threads, "
+            f"torch {torch.__version__}")
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """The machine's busy CPU time and this process's own (with its finished children's), at one moment."""
+
+    busy_seconds: float  # every process on the machine, from /proc/stat
+    own_seconds: float  # this process and the workers it has waited for
+    wall_seconds: float
+    load: tuple[float, float, float]  # 1-, 5- and 15-minute load averages
+
+
+def cpu_sample() -> CpuSample:
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle and iowait; the rest up to steal is busy
+    own = sum(usage.ru_utime + usage.ru_stime for usage in
+              (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return CpuSample((sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), own, time.monotonic(), os.getloadavg())
+
+
+class MachineWatch:
+    """Whether anything else ran while a benchmark measured: the CPU time the machine spent beyond the
+    benchmark's own processes, between `start` and `stop`, and the load averages around them. A ratio of two
+    toolkits' speeds means nothing if a third program took cores from one of them."""
+
+    def __init__(self, before: CpuSample | None = None) -> None:
+        self.before = before or cpu_sample()
+        self.after: CpuSample | None = None
+
+    def stop(self, after: CpuSample | None = None) -> None:
+        self.after = after or cpu_sample()
+
+    def other_cores(self) -> float:
+        """Cores other processes kept busy on average (kernel threads included), never below 0."""
+        before, after = self.before, self.after
+        others = (after.busy_seconds - before.busy_seconds) - (after.own_seconds - before.own_seconds)
+        return max(0.0, others / max(after.wall_seconds - before.wall_seconds, 1e-9))
+
+    def lines(self) -> list[str]:
+        before, after = self.before, self.after
+        load = lambda sample: ", ".join(f"{value:.2f}" for value in sample.load)  # noqa: E731
+        return [f"Machine state: load average (1, 5, 15 min) {load(before)} before the measurements and {load(after)} "
+                f"after; other processes kept {self.other_cores():.3f} cores busy on average over the "
+                f"{(after.wall_seconds - before.wall_seconds) / 60:.1f} minutes of measuring (the benchmark's own "
+                "processes not counted)."]
+
+    def refusal(self, max_load: float, max_other_cores: float) -> str | None:
+        """Why these measurements must not be recorded, or None: a 1-minute load average above `max_load`
+        before they started, or other processes busier than `max_other_cores` while they ran."""
+        if self.before.load[0] > max_load:
+            return (f"the 1-minute load average was {self.before.load[0]:.2f} before the measurements (more than "
+                    f"--max-load {max_load:g}): something else was running")
+        if self.other_cores() > max_other_cores:
+            return (f"other processes kept {self.other_cores():.2f} cores busy during the measurements (more than "
+                    f"--max-other-cores {max_other_cores:g})")
+        return None
 
 
 def native_bf16() -> bool:
@@ -73,19 +145,15 @@ def rss_mib(field: str = "VmHWM") -> float:
 
 def measure(run: Callable[[Item], int], items: Sequence[Item]) -> dict[str, Any]:
     """Time `run` over `items` with peak-memory accounting reset first; `count` sums what `run` returns
-    (tokens trained, decoder steps run), so both workers report the same quantities the same way. Each
-    item's own time is kept too, so that rounds can be combined item by item (`harness.best_of_rounds`)."""
+    (tokens trained, decoder steps run), so both workers report the same quantities the same way."""
     start_rss = rss_mib("VmRSS")
     reset_peak_rss()
-    count, item_seconds = 0, []
+    count = 0
     start = time.perf_counter()
     for item in items:
-        item_start = time.perf_counter()
         count += run(item)
-        item_seconds.append(time.perf_counter() - item_start)
     seconds = time.perf_counter() - start
-    return {"count": count, "seconds": seconds, "item_seconds": item_seconds, "peak_rss_mib": rss_mib("VmHWM"),
-            "start_rss_mib": start_rss}
+    return {"count": count, "seconds": seconds, "peak_rss_mib": rss_mib("VmHWM"), "start_rss_mib": start_rss}
 
 
 def training_result(

@@ -26,6 +26,7 @@ import real_tokens  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
 import harness  # noqa: E402
+import machine  # noqa: E402
 from harness import DEFAULT_JOEYNMT_PYTHON as JOEYNMT_PYTHON  # noqa: E402
 from joeynmt_config import PRESETS as JOEYNMT_PRESETS  # noqa: E402
 from trained_models import check_same_ids  # noqa: E402
@@ -104,16 +105,19 @@ def test_joeynmt_counterparts_do_our_work_per_target_token(tmp_path):
         assert joey[preset]["mflop_per_token"] == pytest.approx(ours[preset]["mflop_per_token"], rel=0.05), preset
 
 
-def timed(tokens: int, seconds: float, mflop_per_token: float, parameters: int, peak_rss_mib: float) -> dict:
+def timed(tokens: int, seconds: float, mflop_per_token: float, parameters: int, peak_rss_mib: float,
+          rounds: tuple[float, ...] = (0.9, 1.0, 1.2)) -> dict:
+    """A combined result (`harness.median_round`) whose rounds took `seconds` times each of `rounds`."""
     return {"tokens": tokens, "seconds": seconds, "flops": mflop_per_token * 1e6 * tokens,
-            "mflop_per_token": mflop_per_token, "parameters": parameters, "peak_rss_mib": peak_rss_mib}
+            "mflop_per_token": mflop_per_token, "parameters": parameters, "peak_rss_mib": peak_rss_mib,
+            "round_seconds": [seconds * factor for factor in rounds]}
 
 
 def test_training_table_compares_equal_precisions_and_gives_rnn_no_joeynmt_twin():
     peaks = {"fp32": 100e9, "bf16": 400e9}
     ours = {("seq2seq", "fp32"): timed(3_000, 2.0, 40.0, 10_026_560, 1_400),  # 1,500 tok/s, 60 GFLOP/s
             ("seq2seq", "bf16"): timed(3_000, 1.0, 40.0, 10_026_560, 1_800)}  # 3,000 tok/s, 120 GFLOP/s
-    joey = {("JoeyNMT", "fp32"): timed(2_000, 2.0, 41.0, 10_025_344, 2_100)}  # 1,000 tok/s, 41 GFLOP/s
+    joey = {("JoeyNMT", "fp32"): timed(2_000, 2.0, 41.0, 10_025_344, 2_100, (1.0, 1.0, 1.0))}  # 1,000 tok/s, 41 GFLOP/s
 
     cells = train_throughput.preset_row("rnn_attention", {**joey, **ours}, peaks).split(" | ")
     header = train_throughput.HEADER.split(" | ")
@@ -122,15 +126,16 @@ def test_training_table_compares_equal_precisions_and_gives_rnn_no_joeynmt_twin(
     assert row["JoeyNMT counterpart"] == "bi-GRU 2×256, GRU decoder 384, Bahdanau attention, input feeding"
     assert row["MFLOP per target token, ours / JoeyNMT"] == "40.0 / 41.0"
     assert (row["fp32 tok/s, ours"], row["fp32 tok/s, JoeyNMT"]) == ("1,500", "1,000")
-    assert row["ours fp32 ÷ JoeyNMT fp32"] == "1.50×"  # fp32 over fp32, not our bf16's 3.00×
+    # fp32 over fp32, not our bf16's 3.00×; round by round 1.5 / 0.9, 1.5 / 1.0 and 1.5 / 1.2
+    assert row["ours fp32 ÷ JoeyNMT fp32 (range)"] == "1.50× (1.25–1.67)"
     assert row["fp32 % of fp32 matmul peak, ours / JoeyNMT"] == "60% / 41%"
-    assert (row["bf16 tok/s, ours"], row["ours bf16 ÷ ours fp32"], row["ours bf16 % of bf16 matmul peak"]) == (
-        "3,000", "2.00×", "30%")
+    assert (row["bf16 tok/s, ours"], row["ours bf16 ÷ ours fp32 (range)"], row["ours bf16 % of bf16 matmul peak"]) == (
+        "3,000", "2.00× (2.00–2.00)", "30%")
     assert row["parameters, ours / JoeyNMT"] == "10.03 M / 10.03 M"
 
     rnn = train_throughput.preset_row("rnn", ours, peaks)
     assert rnn == ("| rnn | no equivalent | 10.03 M / no equivalent | 40.0 / no equivalent | 1,500 | no equivalent | "
-                   "no equivalent | 60% / no equivalent | 3,000 | 2.00× | 30% | 1,400 / 1,800 / no equivalent |")
+                   "no equivalent | 60% / no equivalent | 3,000 | 2.00× (2.00–2.00) | 30% | 1,400 / 1,800 / no equivalent |")
     # JoeyNMT not installed: its transformer counterpart exists but was not measured
     assert "not measured" in train_throughput.preset_row("transformer", ours, peaks)
     assert "no equivalent" not in train_throughput.preset_row("transformer", ours, peaks)
@@ -506,16 +511,66 @@ def decode_result(sentences: int, seconds: float, steps: int, bleu: float, peak_
             "round_seconds": [seconds * 1.25, seconds]}
 
 
-def test_rounds_combine_batch_by_batch_so_a_slow_spell_in_one_pass_costs_nothing():
-    """Each batch's fastest round, summed: the whole-pass minimum would keep the slow batch of either pass."""
-    runs = [{"seconds": 7.0, "item_seconds": [1.0, 5.0, 1.0], "peak_rss_mib": 300, "outputs": "first"},
-            {"seconds": 6.0, "item_seconds": [4.0, 1.0, 1.0], "peak_rss_mib": 350, "outputs": "second"}]
-    whole = harness.fastest(runs, per_item=False)
-    assert (whole["seconds"], whole["outputs"]) == (6.0, "second")
-    assert (whole["peak_rss_mib"], whole["round_seconds"]) == (350, [7.0, 6.0])
-    assert harness.fastest(runs, per_item=True)["seconds"] == 3.0
-    with pytest.raises(ValueError):  # rounds that timed different batches cannot be combined
-        harness.fastest([runs[0], {**runs[1], "item_seconds": [1.0, 1.0]}], per_item=True)
+def test_rounds_give_the_median_time_every_rounds_time_and_the_highest_peak_memory():
+    runs = [{"seconds": 7.0, "peak_rss_mib": 300, "outputs": "first"}, {"seconds": 5.0, "peak_rss_mib": 350, "outputs": "second"},
+            {"seconds": 6.0, "peak_rss_mib": 320, "outputs": "third"}]
+    combined = harness.median_round(runs)
+    assert (combined["seconds"], combined["outputs"]) == (6.0, "third")
+    assert (combined["peak_rss_mib"], combined["round_seconds"]) == (350, [7.0, 5.0, 6.0])
+    assert harness.median_round(runs[:2])["seconds"] == 6.0  # an even count: the mean of the middle two
+
+
+def test_ratios_pair_rounds_and_show_the_median_with_its_range():
+    """A slow spell in round 2 slows the one toolkit measured in it; paired by round, it moves one ratio only."""
+    ours = {"tokens": 100, "round_seconds": [1.0, 2.0, 1.0, 1.0, 1.0]}
+    theirs = {"tokens": 100, "round_seconds": [1.5, 1.5, 1.6, 1.4, 1.5]}
+    ratios = harness.round_ratios(ours, theirs, "tokens")
+    assert ratios == pytest.approx([1.5, 0.75, 1.6, 1.4, 1.5])
+    assert harness.ratio_cell(ratios) == "1.50× (0.75–1.60)"
+    with pytest.raises(ValueError):  # rounds that do not pair up
+        harness.round_ratios(ours, {**theirs, "round_seconds": [1.5]}, "tokens")
+
+
+def sample(busy: float, own: float, wall: float, load: float) -> machine.CpuSample:
+    return machine.CpuSample(busy, own, wall, (load, load, load))
+
+
+def test_the_watch_counts_what_other_processes_ran_and_refuses_a_busy_machine():
+    watch = machine.MachineWatch(sample(busy=100.0, own=10.0, wall=0.0, load=0.1))
+    watch.stop(sample(busy=300.0, own=200.0, wall=100.0, load=1.9))  # 200 s busy, 190 of them ours
+    assert watch.other_cores() == pytest.approx(0.1)
+    assert watch.refusal(max_load=0.5, max_other_cores=0.2) is None
+    assert "other processes kept 0.10 cores busy" in watch.refusal(max_load=0.5, max_other_cores=0.05)
+    assert "load average was 0.10" in watch.refusal(max_load=0.05, max_other_cores=0.2)
+    assert watch.lines()[0].startswith("Machine state: load average (1, 5, 15 min) 0.10, 0.10, 0.10 before")
+
+
+def test_a_live_watch_counts_its_own_workers_as_its_own():
+    watch = machine.MachineWatch()
+    subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end: pass"],
+                   check=True)
+    watch.stop()
+    own = watch.after.own_seconds - watch.before.own_seconds
+    busy = watch.after.busy_seconds - watch.before.busy_seconds
+    assert own >= 1.0 and busy >= own - 0.05  # the machine's busy time holds the worker's second
+
+
+def test_a_table_is_written_only_from_enough_rounds_on_an_idle_machine(tmp_path, capsys):
+    lines = ["# table"]
+    idle = machine.MachineWatch(sample(0.0, 0.0, 0.0, 0.0))
+    idle.stop = lambda: setattr(idle, "after", sample(10.0, 10.0, 60.0, 1.0))  # noqa: E731  all of it ours
+    options = argparse.Namespace(out=tmp_path / "table.md", rounds=3, max_load=0.5, max_other_cores=0.1)
+    harness.record(options, list(lines), idle)
+    assert not options.out.exists() and "a record needs --rounds 5 or more" in capsys.readouterr().err
+    options.rounds = 5
+    harness.record(options, list(lines), idle)
+    assert options.out.read_text().startswith("# table\n\nMachine state: load average")
+    busy = machine.MachineWatch(sample(0.0, 0.0, 0.0, 0.0))
+    busy.stop = lambda: setattr(busy, "after", sample(70.0, 10.0, 60.0, 2.0))  # noqa: E731  another core's worth
+    options.out = tmp_path / "refused.md"
+    with pytest.raises(SystemExit, match="other processes kept 1.00 cores busy"):
+        harness.record(options, list(lines), busy)
+    assert not options.out.exists()
 
 
 def test_decode_table_scores_outputs_in_sentence_order_and_compares_equal_precisions(joeynmt_setup):
@@ -540,20 +595,20 @@ def test_decode_table_scores_outputs_in_sentence_order_and_compares_equal_precis
 
     row = dict(zip(cells(header[0]), cells(decode_throughput.table_row("transformer", "beam 5", runs, True))))
     assert len(row) == header[1].count("|") - 1
-    assert row["ours fp32 ÷ JoeyNMT fp32"] == "2.50×"  # fp32 over fp32, never our bf16's 4.00×
-    assert (row["sentences/s, ours bf16"], row["ours bf16 ÷ ours fp32"]) == ("400.0", "1.60×")
+    assert row["ours fp32 ÷ JoeyNMT fp32 (range)"] == "2.50× (2.50–2.50)"  # fp32 over fp32, never our bf16's 4.00×
+    assert (row["sentences/s, ours bf16"], row["ours bf16 ÷ ours fp32 (range)"]) == ("400.0", "1.60× (1.60–1.60)")
     assert row["decoder steps, ours fp32 / ours bf16 / JoeyNMT"] == "900 / 905 / 950"
     assert row["test BLEU, ours fp32 / ours bf16 / JoeyNMT"] == "35.10 / 35.00 / 34.20"
     assert row["slowest ÷ fastest pass, ours fp32 / ours bf16 / JoeyNMT"] == "1.25 / 1.25 / 1.25"
 
     ours = {key: runs[key] for key in (decode_throughput.OURS_FP32, decode_throughput.OURS_BF16)}
     rnn = decode_throughput.table_row("rnn", "greedy", ours, False)
-    assert rnn == ("| rnn | greedy | 250.0 | no equivalent | no equivalent | 400.0 | 1.60× | 900 / 905 / no equivalent | "
+    assert rnn == ("| rnn | greedy | 250.0 | no equivalent | no equivalent | 400.0 | 1.60× (1.60–1.60) | 900 / 905 / no equivalent | "
                    "600 / 650 / no equivalent | 1.25 / 1.25 / no equivalent |")
     assert "| not measured |" in decode_throughput.table_row("transformer", "greedy", ours, False)  # not installed
     fp32 = {key: runs[key] for key in (decode_throughput.OURS_FP32, decode_throughput.JOEYNMT)}  # a CPU without bf16
     assert decode_throughput.table_row("transformer", "greedy", fp32, False) == (
-        "| transformer | greedy | 250.0 | 100.0 | 2.50× | no native bf16 | no native bf16 | 900 / no native bf16 / 950 | "
+        "| transformer | greedy | 250.0 | 100.0 | 2.50× (2.50–2.50) | no native bf16 | no native bf16 | 900 / no native bf16 / 950 | "
         "600 / no native bf16 / 900 | 1.25 / no native bf16 / 1.25 |")
 
 
