@@ -2,6 +2,7 @@
 
     python benchmarks/ours_worker.py train  --preset rnn --workload W.json --precision bf16 [--threads 2] [--warmup 3]
     python benchmarks/ours_worker.py decode --preset rnn --workload W.json --precision bf16 --beam 5 [--checkpoint RUN]
+    python benchmarks/ours_worker.py train --overrides "+experiment=attention_family +variant=dot" --workload W.json
 
 Training runs `Trainer.train_step`, the code `seq2seq-train` runs, with the default training preset
 (label smoothing 0.1, clipping 1.0, Adam, noam schedule); decoding runs `greedy_search` and
@@ -36,13 +37,16 @@ from seq2seq.training.trainer import Trainer, batch_loss
 CPU = torch.device("cpu")
 
 
-def compose_config(preset: str):
+def compose_config(args: argparse.Namespace):
+    """The configuration `seq2seq-train` would compose: the preset's (training preset included), or that of
+    --overrides (an experiment and variant: its model sizes and training settings)."""
+    overrides = args.overrides.split() if args.overrides else [f"model={args.preset}", "data=files"]
     with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
-        return compose("config", overrides=[f"model={preset}", "data=files"])
+        return compose("config", overrides=overrides)
 
 
 def train(args: argparse.Namespace, workload: dict) -> dict:
-    config = compose_config(args.preset)
+    config = compose_config(args)
     torch.manual_seed(0)
     model = build_model(config.model, workload["vocab_size"], workload["vocab_size"])
     batches = [collate(make_examples(b["src"], b["tgt"])) for b in workload["train_batches"]]
@@ -65,9 +69,9 @@ def decoding_model(args: argparse.Namespace, workload: dict) -> EncoderDecoder:
     """The trained model of --checkpoint, else a freshly initialised one of the preset."""
     if args.checkpoint is None:
         torch.manual_seed(0)
-        return build_model(compose_config(args.preset).model, workload["vocab_size"], workload["vocab_size"]).eval()
+        return build_model(compose_config(args).model, workload["vocab_size"], workload["vocab_size"]).eval()
     trained = open_run(args.checkpoint, ["device=cpu"])
-    if trained.config.model.name != args.preset:
+    if args.preset and trained.config.model.name != args.preset:
         sys.exit(f"--checkpoint {args.checkpoint}: a {trained.config.model.name} run, not {args.preset}")
     for model in (trained.tokenizer.src_model, trained.tokenizer.tgt_model):
         if not filecmp.cmp(model, workload["tokenizer_model"], shallow=False):
@@ -108,7 +112,9 @@ def decode(args: argparse.Namespace, workload: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=["train", "decode"])
-    parser.add_argument("--preset", required=True, choices=["rnn", "rnn_attention", "transformer"])
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--preset", choices=["rnn", "rnn_attention", "transformer"])
+    model.add_argument("--overrides", help="Hydra overrides that compose the model and training settings instead")
     parser.add_argument("--workload", type=Path, required=True)
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())

@@ -25,6 +25,7 @@ import quality_vs_joeynmt  # noqa: E402
 import real_tokens  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
+import variant_throughput  # noqa: E402
 import harness  # noqa: E402
 import machine  # noqa: E402
 from harness import DEFAULT_JOEYNMT_PYTHON as JOEYNMT_PYTHON  # noqa: E402
@@ -652,3 +653,17 @@ def test_toolkit_jobs_give_each_toolkit_its_own_checkpoint_and_skip_one_without(
     assert set(harness.toolkit_jobs(joey, task, {"seq2seq": Path("runs/ours"), "JoeyNMT": None})) == set(ours_keys)
     assert set(harness.toolkit_jobs(joey, ["decode", "--preset", "rnn"])) == set(ours_keys)  # no JoeyNMT counterpart
     assert set(harness.toolkit_jobs(None, task)) == set(ours_keys)  # JoeyNMT not installed
+
+
+def test_every_variant_is_timed_beside_the_plain_rnn_round_by_round():
+    names = variant_throughput.variants()
+    assert names[0] == "rnn" and len(names) == len(set(names)) == 11 and "decoder_only" in names
+    assert variant_throughput.model_name("dot") == "rnn_attention_dot"
+    trained = {**timed(2_000, 2.0, 8.0, 2_510_000, 480), "parameters": 2_510_000}
+    base_trained = timed(3_000, 1.5, 8.5, 2_610_000, 470)
+    decoded = {"sentences": 20, "seconds": 0.5, "round_seconds": [0.45, 0.5, 0.6], "peak_rss_mib": 310,
+               "outputs": [[[5, 6, 7], [5, 6]], [[8]]]}
+    base_decoded = {**decoded, "seconds": 1.0, "round_seconds": [0.9, 1.0, 1.2]}
+    row = variant_throughput.variant_row("dot", "rnn_attention_dot", trained, decoded, (base_trained, base_decoded))
+    assert row == ("| `dot` | rnn_attention_dot | 2.51 M | 8.0 | 1,000 | 0.50× (0.50–0.50) | 40.0 | 12 | "
+                   "2.00× (2.00–2.00) | 480 / 310 |")
