@@ -167,6 +167,49 @@ def evaluate(argv: list[str] | None = None) -> None:
             raise UserError(failures)
 
 
+def tune_search(argv: list[str] | None = None) -> None:
+    """seq2seq-tune-search RUN_DIR|CHECKPOINT [split=NAME] [beam=K] [length_penalty=A,B,...] [key=value ...]"""
+    from seq2seq.search_tuning import DEFAULT_PENALTIES, tune_length_penalty, tuning_markdown
+
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-tune-search",
+        description="Choose beam search's length penalty on a validation split: decode it greedily and with beam K at "
+                    "each penalty, score BLEU, chrF and the length ratio, and name the best by BLEU (written to "
+                    "RUN/search_tuning/SPLIT.beamK.md and .json). A test split is refused: decode it once, with the "
+                    "chosen penalty, for the record.",
+    )
+    parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
+    parser.add_argument("overrides", nargs="*",
+                        help="split=NAME (default: the run's validation split), beam=K (default 5), "
+                             f"length_penalty=A,B,... (default {','.join(f'{a:g}' for a in DEFAULT_PENALTIES)}) "
+                             "and config overrides such as data.root=DIR")
+    args = parser.parse_args(argv)
+    split, beam, penalties, overrides = None, "5", ",".join(f"{a:g}" for a in DEFAULT_PENALTIES), []
+    for item in args.overrides:
+        if "=" not in item:
+            fail("seq2seq-tune-search", f"'{item}' is not key=value (e.g. split=valid or beam=5)")
+        key, value = item.split("=", 1)
+        if key == "split":
+            split = value
+        elif key == "beam":
+            beam = value
+        elif key == "length_penalty":
+            penalties = value
+        else:
+            overrides.append(item)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    keep_freed_memory()
+    with user_errors_end("seq2seq-tune-search"):
+        try:
+            beam_size, alphas = int(beam), [float(a) for a in penalties.split(",") if a.strip()]
+        except ValueError:
+            raise UserError(f"beam={beam} length_penalty={penalties}: beam is a whole number, length_penalty "
+                            "comma-separated numbers") from None
+        result = tune_length_penalty(args.run, split, beam_size, alphas, overrides)
+        print(tuning_markdown(result), end="")
+        print(wrote_line([Path(path) for path in result["written"]]), file=sys.stderr)
+
+
 def wrote_line(paths: list[Path]) -> str:
     """`wrote report.md, report.csv, ... into DIR`: where a command's files went (on stderr, beside its output)."""
     folders = list(dict.fromkeys(path.parent for path in paths))

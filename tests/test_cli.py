@@ -579,3 +579,25 @@ def test_train_max_words_drops_longer_training_pairs_but_scores_every_test_pair(
     assert 0 < short < SIZES["train"]
     assert json.loads((run_dir / "meta.json").read_text())["train_pairs"] == short
     assert json.loads((run_dir / "results.json").read_text())["splits"]["test"]["sentences"] == SIZES["test"]
+
+
+def test_tune_search_chooses_the_length_penalty_on_validation_and_refuses_a_test_split(trained, tmp_path):
+    run_dir, cache = tmp_path / "run", trained["cache"]
+    shutil.copytree(trained["run_dir"], run_dir)
+    result = run("seq2seq-tune-search", str(run_dir), "length_penalty=0,1.5", cache=cache)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((run_dir / "search_tuning" / "valid.beam5.json").read_text())
+    assert [row["decoding"] for row in record["rows"]] == ["greedy", "beam 5, length penalty 0", "beam 5, length penalty 1.5"]
+    best = max(record["rows"][1:], key=lambda row: row["bleu"])
+    assert record["best_length_penalty"] == best["length_penalty"]
+    assert record["apply"].endswith(f"split=test beam=5 eval.length_penalty={best['length_penalty']:g}")
+    assert result.stdout == (run_dir / "search_tuning" / "valid.beam5.md").read_text()
+    assert "wrote valid.beam5.md, valid.beam5.json into" in result.stderr
+    # the greedy row is the score seq2seq-eval gives the same split with the run's own (greedy) decoding
+    scored = run("seq2seq-eval", str(run_dir), "split=valid", cache=cache)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    valid = json.loads((run_dir / "results.json").read_text())["splits"]["valid"]
+    assert record["rows"][0]["bleu"] == pytest.approx(valid["bleu"]) and record["rows"][0]["length_ratio"] == pytest.approx(
+        valid["length_ratio"])
+    assert_user_error(run("seq2seq-tune-search", str(run_dir), "split=test", cache=cache), "seq2seq-tune-search",
+                      "split=test is a test split of this run", "split=valid")
