@@ -180,6 +180,7 @@ FIXED = [
     "(agreement attraction, Linzen, Dupoux & Goldberg 2016)", "S R V O B…B A | 5 |", "S A V O R B…B | 5 |",
     "S B…B R V O A | 5 + fillers |", "S B…B A V O R | 5 + fillers |", "\\|O\\| + 4 words on", "(default 3) verb-free",
     "the floor holds 50% in every cell", "+ 1 prepositional phrases", "`data.corpus.max_pp_chain` (default 2)",
+    "to 30 or up to 50 German words and tested on all lengths",
     # the calibration bar that tests/test_readme_results.py checks against report.csv
     "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4;",
     "Every preset has at least 80 BLEU on 0–9 words and at least 90% on the `random` contrast at distance 0–4",
