@@ -294,7 +294,8 @@ def test_the_factorial_split_gets_its_effects_table_tests_and_interaction_plot(t
     assert "| effect (paired over items, points) | items | `rnn` | `rnn_attention` |" in markdown
     assert "| interaction | 300 | 25.0 [18.0, 32.0] | 25.0 [18.0, 32.0] |" in markdown
     assert "| 0_rnn | rnn | distance, attractor between | 300 | 90.0 − 60.0 | +30.0 [+25.0, +35.0] | 0.0005 |" in markdown
-    assert "| 0_rnn | rnn | interaction | 300 | | +25.0 [+18.0, +32.0] | 0.0005 |" in markdown
+    assert "| 0_rnn | rnn | interaction | 300 |  | +25.0 [+18.0, +32.0] | 0.0005 |" in markdown
+    assert "| run | model | effect | items | accuracy %, one side − the other | difference, points | p |\n|---|---|---|--:|--:|--:|--:|" in markdown
     assert_png(tmp_path / "out" / "contrastive_by_cell.png")
 
 

@@ -3,6 +3,7 @@ runs that are not in them, from the rows of `reporting.tables`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from seq2seq.reporting.decodings import decoding_lines
@@ -77,20 +78,34 @@ def contrast_description(kind: str, tests: list[dict[str, Any]]) -> str:
             if kind == "attractor" else "whose main verb is swapped for a random verb (a tie counted as a loss)")
 
 
-def distance_effect_tests(runs: list[Run], split: str, kind: str) -> list[str]:
-    """Each run's paired distance test (`distance_effect`) with its interval and sign-flip p-value."""
+def paired_tests(runs: list[Run], split: str, kind: str, key: str, title: str, columns: list[str],
+                 cells: Callable[[dict[str, Any]], list[str]]) -> list[str]:
+    """One table of each run's paired tests under `key` of its contrastive `kind` tables (`distance_effect`,
+    `factorial_effects`): `cells` gives a test's own columns, then its difference with the bootstrap interval
+    and its two-sided sign-flip p."""
     lines = []
     for run in (r for r in runs if r.status == "finished"):
         table = run.results.splits.get(split, {}).get("contrastive", {}).get("kinds", {}).get(kind, {})
-        lines += [f"| {escape_cell(run.name)} | {run.model} | {row['band']} | {row['near']} − {row['far']} | {row['pairs']} | "
-                  f"{100 * row['near_accuracy']:.1f} | {100 * row['far_accuracy']:.1f} | "
-                  f"{100 * row['difference']:+.1f} [{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}] | {row['p']:.3g} |"
-                  for row in table.get("distance_effect", [])]
+        lines += ["| " + " | ".join([escape_cell(run.name), run.model, *cells(row),
+                                     f"{100 * row['difference']:+.1f} [{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}]",
+                                     f"{row['p']:.3g}"]) + " |" for row in table.get(key, [])]
     if not lines:
         return []
-    return ["Paired distance test per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
-            "| run | model | band | cells | pairs | near % | far % | near − far, points | p |",
-            "|---|---|---|---|--:|--:|--:|--:|--:|", *lines, ""]
+    return [f"Paired {title} per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
+            "| " + " | ".join(["run", "model", *columns[:-1], f"{columns[-1]}, points", "p"]) + " |",
+            "|" + "".join("--:|" if column in NUMERIC_COLUMNS else "---|" for column in ["run", "model", *columns[:-1]])
+            + "--:|--:|", *lines, ""]
+
+
+NUMERIC_COLUMNS = ("pairs", "items", "near %", "far %", "accuracy %, one side − the other")
+
+
+def distance_effect_tests(runs: list[Run], split: str, kind: str) -> list[str]:
+    """Each run's paired distance test (`distance_effect`) with its interval and sign-flip p-value."""
+    return paired_tests(runs, split, kind, "distance_effect", "distance test",
+                        ["band", "cells", "pairs", "near %", "far %", "near − far"],
+                        lambda row: [row["band"], f"{row['near']} − {row['far']}", str(row["pairs"]),
+                                     f"{100 * row['near_accuracy']:.1f}", f"{100 * row['far_accuracy']:.1f}"])
 
 
 FACTORIAL_EXPLAINED = [
@@ -105,18 +120,11 @@ FACTORIAL_EXPLAINED = [
 
 def factorial_tests(runs: list[Run], split: str, kind: str) -> list[str]:
     """Each run's factorial effects (`factorial_effects`) with their intervals and sign-flip p-values."""
-    lines = []
-    for run in (r for r in runs if r.status == "finished"):
-        table = run.results.splits.get(split, {}).get("contrastive", {}).get("kinds", {}).get(kind, {})
-        lines += [f"| {escape_cell(run.name)} | {run.model} | {row['effect']} | {row['pairs']} | "
-                  + (f"{100 * row['accuracy_a']:.1f} − {100 * row['accuracy_b']:.1f} | " if "accuracy_a" in row else "| ")
-                  + f"{100 * row['difference']:+.1f} [{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}] | {row['p']:.3g} |"
-                  for row in table.get("factorial_effects", [])]
-    if not lines:
-        return []
-    return ["Paired factorial tests per run (bootstrap interval of the difference; two-sided sign-flip p):", "",
-            "| run | model | effect | items | accuracy %, one side − the other | difference, points | p |",
-            "|---|---|---|--:|--:|--:|--:|", *lines, ""]
+    return paired_tests(runs, split, kind, "factorial_effects", "factorial tests",
+                        ["effect", "items", "accuracy %, one side − the other", "difference"],
+                        lambda row: [row["effect"], str(row["pairs"]),
+                                     f"{100 * row['accuracy_a']:.1f} − {100 * row['accuracy_b']:.1f}" if "accuracy_a" in row
+                                     else ""])
 
 
 def against_published(rows: list[dict[str, Any]]) -> list[str]:
