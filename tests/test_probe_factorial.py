@@ -13,7 +13,7 @@ import pytest
 from seq2seq.data.probe import ProbeCorpus
 from seq2seq.data.probe.contrast import CONTRAST_KINDS, attractor_verb, build_contrasts, kind_tables, trade_verbs
 from seq2seq.data.probe.distance_effect import FACTORIAL_EFFECTS, factorial_effects
-from seq2seq.data.probe.factorial import FACTORIAL_CELLS, factorial_item, item_groups
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS, NEAR_DISTANCE, SUBJECT_PIECES, factorial_item, item_groups
 from seq2seq.data.probe.grammar import NP, Clause, sample_clause
 from seq2seq.data.probe.metrics import format_probe_metrics
 from seq2seq.data.tokenizer import TokenizerSettings, build_tokenizer
@@ -21,7 +21,7 @@ from seq2seq.errors import UserError
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from test_probe_contrast import KnowsTheAnswer
 
-FILLERS = 3
+FILLERS = 2
 CONFIG = {"seed": 5, "splits": {"train": 6000, "test": 100}, "stratified_splits": ["test"], "max_pp_chain": 4,
           "factorial_items": 1000, "factorial_fillers": FILLERS}
 
@@ -50,14 +50,27 @@ def test_an_item_is_the_same_words_in_every_cell(items):
         assert len({pair.meta["length"] for pair in item}) == 1
 
 
+def hosts(pair) -> list[str]:
+    """The noun each relative clause of a pair hangs on (its pronoun's antecedent)."""
+    return [word.head for word in pair.words if word.pos == "REL"]
+
+
+def test_the_attractor_never_hangs_on_the_subject_and_the_same_noun_hosts_it_at_both_distances(items):
+    """Between the subject and its verb, R hangs on A's noun at either distance, so near and far differ in distance
+    alone; a relative clause on the subject would share the main verb's subject."""
+    for near_between, near_after, far_between, far_after in items:
+        assert hosts(near_between) == hosts(far_between) != [near_between.meta["subject_de"]]
+        assert hosts(near_after) == hosts(far_after) != hosts(near_between)
+
+
 def test_distance_and_the_attractor_move_and_nothing_else(items):
-    """Near cells put the verb 5 words after the subject, far cells as far again as the fillers; the attractor, the
+    """Near cells put the verb 9 words after the subject, far cells as far again as the fillers; the attractor, the
     sentence's one relative-clause verb and its contrast, stands right before the main verb or equally far after
     it at both distances; the English main verb moves with distance only."""
     far_distances = set()
     for near_between, near_after, far_between, far_after in ([p.meta for p in item] for item in items):
-        assert near_between["distance"] == near_after["distance"] == 5
-        assert far_between["distance"] == far_after["distance"] >= 5 + 3 * FILLERS
+        assert near_between["distance"] == near_after["distance"] == NEAR_DISTANCE
+        assert far_between["distance"] == far_after["distance"] >= NEAR_DISTANCE + 3 * FILLERS
         far_distances.add(far_between["distance"])
         assert near_between["attractor_offset"] == far_between["attractor_offset"] == -1
         assert near_after["attractor_offset"] == far_after["attractor_offset"] >= 6
@@ -69,7 +82,7 @@ def test_distance_and_the_attractor_move_and_nothing_else(items):
             assert attractor_verb(meta, lambda verb: True) == relative["en"] != meta["main_verb"]
             between = meta["subject_index"] < relative["index"] < meta["verb_index"]
             assert between == meta["attractor_between"] == meta["cell"].endswith("between")
-    assert far_distances == set(range(5 + 3 * FILLERS, 5 + 4 * FILLERS + 1))  # fillers of 3 or 4 words
+    assert far_distances == set(range(NEAR_DISTANCE + 3 * FILLERS, NEAR_DISTANCE + 4 * FILLERS + 1))  # 3 or 4 words each
 
 
 def chain(np: NP) -> int:
@@ -88,7 +101,7 @@ def longest_subject_chain(max_pp_chain: int, sentences: int = 3000) -> int:
 
 def test_training_subjects_chain_as_many_pps_as_the_far_after_cell():
     assert longest_subject_chain(2) == 2
-    assert longest_subject_chain(FILLERS + 1) == FILLERS + 1
+    assert longest_subject_chain(FILLERS + SUBJECT_PIECES) == FILLERS + SUBJECT_PIECES
 
 
 def test_the_split_is_made_in_item_order_apart_from_the_others_and_again_the_same(corpus):
@@ -104,8 +117,8 @@ def test_the_split_is_made_in_item_order_apart_from_the_others_and_again_the_sam
 
 
 def test_fillers_longer_than_the_training_chains_are_refused():
-    with pytest.raises(ValueError, match="factorial_fillers=3 chains 4 PPs.*max_pp_chain=2"):
-        ProbeCorpus(**{**CONFIG, "max_pp_chain": 2})
+    with pytest.raises(ValueError, match="factorial_fillers=2 chains 4 PPs.*max_pp_chain=3"):
+        ProbeCorpus(**{**CONFIG, "max_pp_chain": 3})
     with pytest.raises(UserError, match="data.corpus.factorial_items=N adds 'factorial'"):
         ProbeCorpus(**{**CONFIG, "factorial_items": 0}).load("factorial")
 

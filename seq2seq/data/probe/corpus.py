@@ -22,7 +22,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
 from seq2seq.data.probe.contrast import contrastive_accuracy, has_attractor_contrast, tables_from_items
-from seq2seq.data.probe.factorial import FACTORIAL_CELLS, generate_factorial
+from seq2seq.data.probe.factorial import FACTORIAL_CELLS, SUBJECT_PIECES, generate_factorial
 from seq2seq.data.probe.grammar import MAX_PP_CHAIN, Pair, realize, sample_clause
 from seq2seq.data.probe.metrics import check_edges, format_probe_metrics, verb_accuracy, verb_chance
 from seq2seq.data.probe.source_blind import KneserNeyLM
@@ -62,7 +62,7 @@ class ProbeConfig:
     # keep a grid pair only when it has an attractor contrast, so every pair enters the paired distance test
     grid_attractor_only: bool = False
     factorial_items: int = 0  # > 0: a `factorial` split of this many items, each in all four FACTORIAL_CELLS
-    factorial_fillers: int = 3  # verb-free PPs between the subject and the attractor in the factorial's far cells
+    factorial_fillers: int = 2  # verb-free PPs that lengthen the factorial's far cells (factorial.py)
 
     def validate(self) -> None:
         if not MIN_SENTENCE_WORDS <= self.min_words <= self.max_words:
@@ -98,10 +98,11 @@ class ProbeConfig:
         for key in ("max_pp_chain", "factorial_items", "factorial_fillers"):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 0:
                 raise ValueError(f"probe corpus: {key} must be a whole number >= 0, got {getattr(self, key)!r}")
-        if self.factorial_items and not 1 <= self.factorial_fillers < self.max_pp_chain:
-            raise ValueError(f"probe corpus: factorial_fillers={self.factorial_fillers} chains "
-                             f"{self.factorial_fillers + 1} PPs on a far-after subject, but training sentences chain at "
-                             f"most max_pp_chain={self.max_pp_chain}: set 1 <= factorial_fillers < max_pp_chain")
+        chained = self.factorial_fillers + SUBJECT_PIECES
+        if self.factorial_items and not (self.factorial_fillers >= 1 and chained <= self.max_pp_chain):
+            raise ValueError(f"probe corpus: factorial_fillers={self.factorial_fillers} chains {chained} PPs on a "
+                             f"far-after subject, but training sentences chain at most max_pp_chain={self.max_pp_chain}: "
+                             f"set 1 <= factorial_fillers <= max_pp_chain - {SUBJECT_PIECES}")
 
 
 def length_buckets(min_words: int, max_words: int, width: int) -> list[tuple[int, int]]:

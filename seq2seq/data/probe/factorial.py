@@ -3,20 +3,23 @@
 In the sampled grid, a far subject is mostly far because relative clauses sit between it and its
 verb, so "distance" also moves a verb, the attractor, next to the main verb (agreement attraction,
 Linzen, Dupoux & Goldberg 2016). Here each item is built, not sampled, from one set of parts —
-subject S, main verb V, object O, a relative clause R whose verb is the attractor, verb-free
-prepositional phrases B1…Bm and A — and realized four times:
+subject S, main verb V, object O, a relative clause R whose verb is the attractor, and verb-free
+prepositional phrases: A (R's host in the "between" cells), C (R's stand-in) and fillers B1…Bm — and
+realized four times:
 
-    near-between:  S R V O B1…Bm A        far-between:  S B1…Bm R V O A
-    near-after:    S A V O R B1…Bm        far-after:    S B1…Bm A V O R
+    near-between:  S A R V O B1…Bm C        far-between:  S B1…Bm A R V O C
+    near-after:    S A C V O R B1…Bm        far-after:    S B1…Bm A C V O R
 
-R and A have four German words each, so both near cells put the verb 5 words after the subject's
-noun and both far cells 5 + |B1…Bm| words after it; the attractor's verb sits right before the main
-verb in the "between" cells and |O| + 4 words after it in the "after" cells, at either distance. The
-four sentences are permutations of the same German words and of the same English words (R's hosts —
-S, Bm's noun, O — share gender and personhood, so its pronoun never changes), and every item has
-exactly one relative clause, the attractor, of the main verb's transitivity: the cells differ in
-where the parts stand, nothing else. Main verbs are transitive, since the "after" cells hang R on the
-object.
+The phrases before V chain on the subject, those after it on the verb's PP. R and C have four German
+(and English) words each, so both near cells put the verb 9 words after the subject's noun and both
+far cells 9 + |B1…Bm| words after it. The attractor's verb sits right before the main verb in the
+"between" cells, where R hangs on A's noun at either distance (never on the subject, whose own
+relative clause would share its subject with the main verb), and |O| + 4 words after it in the
+"after" cells, where R hangs on the object. The four sentences are permutations of the same German
+words and of the same English words (A's noun and O share gender and personhood, so R's pronoun never
+changes), and every item has exactly one relative clause, the attractor, of the main verb's
+transitivity: the cells differ in where the parts stand, nothing else. Main verbs are transitive,
+since the "after" cells hang R on the object.
 """
 
 from __future__ import annotations
@@ -29,19 +32,20 @@ from seq2seq.data.probe.grammar import NP, PP, RC, Clause, Pair, realize
 from seq2seq.data.probe.lexicon import ADJECTIVES, ANIMATE, NOUNS, PREPOSITIONS, TRANSITIVE, Noun, Preposition
 
 FACTORIAL_CELLS = ("near-between", "near-after", "far-between", "far-after")
-ATTRACTOR_WORDS = 4  # pronoun, the relative clause's bare noun phrase (2 words) and its verb
+NEAR_DISTANCE = 9  # the subject's noun, A and R (or C): 1 + 4 + 4 German words to the main verb
+SUBJECT_PIECES = 2  # A and C: the far-after subject chains the fillers and these two
 ATTEMPTS_PER_ITEM = 100  # redraws of an item whose four sentences are not all new
 
 
-def _hosts_pool() -> list[list[Noun]]:
-    """Animate nouns grouped by gender and personhood, groups of at least three: R's three possible hosts."""
+def _host_groups() -> list[list[Noun]]:
+    """Animate nouns grouped by gender and personhood, groups of at least two: R's two hosts, A's noun and O."""
     groups: dict[tuple[str, bool], list[Noun]] = defaultdict(list)
     for noun in ANIMATE:
         groups[noun.gender, noun.person].append(noun)
-    return [group for group in groups.values() if len(group) >= 3]
+    return [group for group in groups.values() if len(group) >= 2]
 
 
-HOST_GROUPS = _hosts_pool()
+HOST_GROUPS = _host_groups()
 MASCULINE_ANIMATE = [noun for noun in ANIMATE if noun.gender == "m"]
 ONE_WORD_PREPOSITIONS = [prep for prep in PREPOSITIONS if " " not in prep.en]  # not "next to", "in front of"
 
@@ -52,18 +56,19 @@ class _Parts:
     def __init__(self, rng: random.Random, fillers: int) -> None:
         self.rng = rng
         hosts = rng.choices(HOST_GROUPS, [len(group) for group in HOST_GROUPS])[0]
-        subject, obj, far_host = rng.sample(hosts, 3)
-        self.used = {subject.de, obj.de, far_host.de}
-        self.subject = self._np(subject, adjective=rng.random() < 0.5)
+        host, obj = rng.sample(hosts, 2)
+        self.used = {host.de, obj.de}
+        self.subject = self._np(self._noun(ANIMATE), adjective=rng.random() < 0.5)
         self.obj = self._np(obj, adjective=rng.random() < 0.5)
         self.verb, attractor = rng.sample(TRANSITIVE, 2)
         self.relative = RC(rng.choice(("subj", "obj")), attractor)
         # an object relative's subject is masculine, so its pronoun never reads as nominative (see _Grower)
         self.relative.np = self._np(self._noun(NOUNS if self.relative.kind == "subj" else MASCULINE_ANIMATE))
-        self.fillers = [self._pp(far_host if i == fillers - 1 else self._noun(NOUNS), adjective=rng.random() < 0.5)
-                        for i in range(fillers)]
-        # four words on both sides, as many as R's, so the near cells' main verbs stand at one place in English too
-        self.near_filler = self._pp(self._noun(NOUNS), adjective=True, prepositions=ONE_WORD_PREPOSITIONS)
+        self.fillers = [self._pp(self._noun(NOUNS), adjective=rng.random() < 0.5) for _ in range(fillers)]
+        # A and C have four words on both sides, as R has, so each distance puts the main verb at one place in
+        # English too (a preposition such as "next to" would lengthen the English)
+        self.host = self._pp(host, adjective=True, prepositions=ONE_WORD_PREPOSITIONS)
+        self.stand_in = self._pp(self._noun(NOUNS), adjective=True, prepositions=ONE_WORD_PREPOSITIONS)
 
     def _noun(self, pool: list[Noun]) -> Noun:
         noun = self.rng.choice(pool)
@@ -79,20 +84,17 @@ class _Parts:
         return PP(self.rng.choice(prepositions), self._np(noun, adjective))
 
     def clause(self, cell: str) -> Clause:
-        """The item's tree for `cell`: the pieces before the verb chained on the subject, the rest on the verb's PP."""
+        """The item's tree for `cell`: the phrases before the verb chained on the subject, the rest on the verb's PP."""
         distance, attractor = cell.split("-")
-        pieces = list(self.fillers) if distance == "far" else []
-        if attractor == "after":
-            pieces.append(self.near_filler)
-        rest = [piece for piece in [*self.fillers, self.near_filler] if piece not in pieces]
+        before = [*(self.fillers if distance == "far" else []), self.host, *([self.stand_in] if attractor == "after" else [])]
+        after = [piece for piece in [*self.fillers, self.stand_in] if piece not in before]
         subject, obj = _copy(self.subject), _copy(self.obj)
-        before = _chain(subject, pieces)
-        host = before if attractor == "between" else obj
-        host.rc = _copy_rc(self.relative)
+        last = _chain(subject, before)
+        (last if attractor == "between" else obj).rc = _copy_rc(self.relative)
         clause = Clause(subject, self.verb, obj)
-        if rest:
-            clause.pp = _copy_pp(rest[0])
-            _chain(clause.pp.np, rest[1:])
+        if after:
+            clause.pp = _copy_pp(after[0])
+            _chain(clause.pp.np, after[1:])
         return clause
 
 
