@@ -133,15 +133,16 @@ RECORDED = Path(__file__).resolve().parent.parent / "experiments" / "context_los
 
 def test_the_recorded_experiments_floor_sits_at_chance_in_every_bucket_and_cell():
     """The committed context_loss report: every source-blind accuracy holds 50%, and every paired
-    distance difference holds 0, within simultaneous 95% intervals (each recorded 95% bootstrap interval
-    widened to the Bonferroni level over all of them)."""
+    difference (the grid's distance tests, the factorial's effects) holds 0, within simultaneous 95% intervals
+    (each recorded 95% bootstrap interval widened to the Bonferroni level over all of them)."""
     rows = [row for row in read_report_csv(RECORDED) if row["model"] == SOURCE_BLIND
             and row["measure"].startswith("contrastive_") and (row["count"] or 0) >= MIN_BUCKET]
-    assert {row["split"] for row in rows} == {"test", "grid"} and {row["view"] for row in rows} >= {"distance", "cell", "band"}
+    splits, views = {row["split"] for row in rows}, {row["view"] for row in rows}
+    assert splits in ({"test", "grid"}, {"test", "factorial"}) and views >= {"distance", "cell"} and views & {"band", "factorial"}
     widen = NormalDist().inv_cdf(1 - 0.025 / len(rows)) / NormalDist().inv_cdf(0.975)
     missed = []
     for row in rows:
-        null = 0.0 if row["view"] == "band" else 0.5
+        null = 0.0 if row["view"] in ("band", "factorial") else 0.5
         half = widen * (row["ci"][1] - row["ci"][0]) / 2
         if abs(row["mean"] - null) > max(half, 1e-9):
             missed.append((row["split"], row["measure"], row["bucket"], row["count"], row["mean"], row["ci"]))
@@ -167,7 +168,7 @@ def test_the_recorded_floor_is_rebuilt_from_the_corpus_alone(tmp_path):
                                                   settings.character_coverage), corpus.load("train"), tmp_path)
     recorded = run_dir.read_results().splits
     bootstrap = BootstrapSettings.from_config(config.eval.bootstrap)
-    for split in ("test", "grid"):
+    for split in [name for name in recorded if "contrastive" in recorded[name]]:
         text = corpus.load(split)
         contrasts = build_contrasts(text, corpus.config.seed, lambda s: len(tokenizer.encode_tgt([s])[0]))
         blind = corpus.source_blind().scores(text.tgt + [c.tgt for c in contrasts])
@@ -176,5 +177,5 @@ def test_the_recorded_floor_is_rebuilt_from_the_corpus_alone(tmp_path):
                              bootstrap, cells)
         floor = recorded[split]["contrastive"]["source_blind"]["kinds"]
         for kind in CONTRAST_KINDS:
-            for view in ("overall", "by_distance", "by_cell", "distance_effect"):
+            for view in ("overall", "by_distance", "by_cell", "distance_effect", "factorial_effects"):
                 assert tables[kind].get(view) == floor[kind].get(view), (split, kind, view)
