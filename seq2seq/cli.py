@@ -168,7 +168,7 @@ def evaluate(argv: list[str] | None = None) -> None:
 
 
 def tune_search(argv: list[str] | None = None) -> None:
-    """seq2seq-tune-search RUN_DIR|CHECKPOINT [split=NAME] [beam=K] [length_penalty=A,B,...] [key=value ...]"""
+    """seq2seq-tune-search RUN_DIR|CHECKPOINT [split=NAME] [sentences=N] [beam=K] [length_penalty=A,B,...] [key=value ...]"""
     from seq2seq.search_tuning import DEFAULT_PENALTIES, tune_length_penalty, tuning_markdown
 
     parser = argparse.ArgumentParser(
@@ -180,11 +180,12 @@ def tune_search(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("run", type=Path, help="a run directory (uses checkpoints/best.pt) or a checkpoint file")
     parser.add_argument("overrides", nargs="*",
-                        help="split=NAME (default: the run's validation split), beam=K (default 5), "
+                        help="split=NAME (default: the run's validation split), sentences=N (its first N only), "
+                             "beam=K (default 5), "
                              f"length_penalty=A,B,... (default {','.join(f'{a:g}' for a in DEFAULT_PENALTIES)}) "
                              "and config overrides such as data.root=DIR")
     args = parser.parse_args(argv)
-    split, beam, penalties, overrides = None, "5", ",".join(f"{a:g}" for a in DEFAULT_PENALTIES), []
+    split, sentences, beam, penalties, overrides = None, None, "5", ",".join(f"{a:g}" for a in DEFAULT_PENALTIES), []
     for item in args.overrides:
         if "=" not in item:
             fail("seq2seq-tune-search", f"'{item}' is not key=value (e.g. split=valid or beam=5)")
@@ -193,6 +194,8 @@ def tune_search(argv: list[str] | None = None) -> None:
             split = value
         elif key == "beam":
             beam = value
+        elif key == "sentences":
+            sentences = value
         elif key == "length_penalty":
             penalties = value
         else:
@@ -202,10 +205,13 @@ def tune_search(argv: list[str] | None = None) -> None:
     with user_errors_end("seq2seq-tune-search"):
         try:
             beam_size, alphas = int(beam), [float(a) for a in penalties.split(",") if a.strip()]
+            first = None if sentences is None else int(sentences)
         except ValueError:
-            raise UserError(f"beam={beam} length_penalty={penalties}: beam is a whole number, length_penalty "
-                            "comma-separated numbers") from None
-        result = tune_length_penalty(args.run, split, beam_size, alphas, overrides)
+            raise UserError(f"beam={beam} sentences={sentences} length_penalty={penalties}: beam and sentences are "
+                            "whole numbers, length_penalty comma-separated numbers") from None
+        if first is not None and first < 1:
+            raise UserError(f"sentences={first}: give 1 or more")
+        result = tune_length_penalty(args.run, split, beam_size, alphas, overrides, first)
         print(tuning_markdown(result), end="")
         print(wrote_line([Path(path) for path in result["written"]]), file=sys.stderr)
 

@@ -35,9 +35,10 @@ def decoding_scores(hypotheses: list[str], references: list[str]) -> dict[str, f
             "length_ratio": bleu.sys_len / bleu.ref_len if bleu.ref_len else 0.0}
 
 
-def tune_length_penalty(path: Path, split: str | None, beam: int, penalties: list[float], overrides: list[str]
-                        ) -> dict[str, Any]:
-    """Decode `split` (None: the run's validation split) of the run at `path` greedily and with beam `beam` at each length penalty; write the table
+def tune_length_penalty(path: Path, split: str | None, beam: int, penalties: list[float], overrides: list[str],
+                        sentences: int | None = None) -> dict[str, Any]:
+    """Decode `split` (None: the run's validation split; `sentences`: its first N only, a cheaper and noisier
+    choice) of the run at `path` greedily and with beam `beam` at each length penalty; write the table
     (`search_tuning/SPLIT.beamK.md` and `.json` in the run directory) and return it, the best penalty named.
 
     A split the run is tested on (`data.test_splits`) is refused: a setting chosen on the test set makes its
@@ -56,19 +57,20 @@ def tune_length_penalty(path: Path, split: str | None, beam: int, penalties: lis
                         f"tune on a validation split (split={config.data.valid_split}) and decode test only for the record")
     corpus = build_from_config("data.corpus", instantiate, config.data.corpus)
     text = corpus.load(split)
+    sources, references = text.src[:sentences], text.tgt[:sentences]
     base = SearchSettings.from_config(config.eval)
     rows = []
     for name, settings in [("greedy", replace(base, beam_size=1)),
                            *((f"beam {beam}, length penalty {alpha:g}", replace(base, beam_size=beam, length_penalty=alpha))
                              for alpha in penalties)]:
-        found = translate(trained.model, trained.tokenizer, text.src, settings, precision=trained.precision,
+        found = translate(trained.model, trained.tokenizer, sources, settings, precision=trained.precision,
                           name=f"{split} ({name})", progress=True)
         hypotheses = trained.tokenizer.decode_tgt([h.tokens for h in found])
         rows.append({"decoding": name, "beam_size": settings.beam_size,
                      "length_penalty": None if settings.beam_size == 1 else settings.length_penalty,
-                     **decoding_scores(hypotheses, text.tgt)})
+                     **decoding_scores(hypotheses, references)})
     best = max(rows[1:], key=lambda row: row["bleu"])
-    result = {"run": str(trained.run.path), "checkpoint": trained.produced_by, "split": split, "sentences": len(text.src),
+    result = {"run": str(trained.run.path), "checkpoint": trained.produced_by, "split": split, "sentences": len(sources),
               "rows": rows, "best_length_penalty": best["length_penalty"],
               "apply": f"seq2seq-eval {trained.run.path} split={','.join(config.data.test_splits)} beam={beam} "
                        f"eval.length_penalty={best['length_penalty']:g}"}
@@ -81,7 +83,7 @@ def tune_length_penalty(path: Path, split: str | None, beam: int, penalties: lis
 
 def tuning_markdown(result: dict[str, Any]) -> str:
     """The tuning table: one row per decoding, the best beam row marked, and the command that applies it."""
-    lines = [f"# Length penalty on `{result['split']}` ({result['sentences']} sentences)", "",
+    lines = [f"# Length penalty on `{result['split']}` ({result['sentences']} sentences, from its first)", "",
              f"Run: `{result['run']}`, checkpoint at update {result['checkpoint'].get('step', '?')}.", "",
              "| decoding | BLEU | chrF | length ratio |", "|---|--:|--:|--:|"]
     for row in result["rows"]:

@@ -601,3 +601,6 @@ def test_tune_search_chooses_the_length_penalty_on_validation_and_refuses_a_test
         valid["length_ratio"])
     assert_user_error(run("seq2seq-tune-search", str(run_dir), "split=test", cache=cache), "seq2seq-tune-search",
                       "split=test is a test split of this run", "split=valid")
+    first = run("seq2seq-tune-search", str(run_dir), "sentences=5", "length_penalty=1", cache=cache)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert json.loads((run_dir / "search_tuning" / "valid.beam5.json").read_text())["sentences"] == 5
