@@ -94,7 +94,7 @@ def test_joeynmt_counterparts_do_our_work_per_target_token(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        ours = {preset: ours_worker.train(argparse.Namespace(preset=preset, precision="fp32", warmup=0), workload)
+        ours = {preset: ours_worker.train(argparse.Namespace(preset=preset, overrides=None, precision="fp32", warmup=0), workload)
                 for preset in JOEYNMT_PRESETS}
     finally:
         torch.set_num_threads(threads)
