@@ -266,6 +266,8 @@ class ProbeCorpus:
         form in the target), depth (relative-clause nesting) and length (German words); for the
         contrastive test also main_verb_word (its index in the English words), main_verb_transitive
         and relative_verbs (English form, German index and transitivity of each relative-clause verb).
+        The grid's pairs add their `cell`; the factorial split's add `cell`, `attractor_between` and
+        `attractor_offset` (`factorial.factorial_item`).
         """
         splits = self._generate(split if split in self.config.splits else None)
         generated = self._generated_splits()
