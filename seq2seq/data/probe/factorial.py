@@ -28,7 +28,7 @@ import random
 from collections import defaultdict
 
 from seq2seq.data.parallel import ParallelText
-from seq2seq.data.probe.grammar import NP, PP, RC, Clause, Pair, realize
+from seq2seq.data.probe.grammar import MASCULINE_ANIMATE, NP, PP, RC, Clause, Pair, realize
 from seq2seq.data.probe.lexicon import ADJECTIVES, ANIMATE, NOUNS, PREPOSITIONS, TRANSITIVE, Noun, Preposition
 
 FACTORIAL_CELLS = ("near-between", "near-after", "far-between", "far-after")
@@ -46,7 +46,6 @@ def _host_groups() -> list[list[Noun]]:
 
 
 HOST_GROUPS = _host_groups()
-MASCULINE_ANIMATE = [noun for noun in ANIMATE if noun.gender == "m"]
 ONE_WORD_PREPOSITIONS = [prep for prep in PREPOSITIONS if " " not in prep.en]  # not "next to", "in front of"
 
 
