@@ -159,8 +159,8 @@ def trained_section(args: argparse.Namespace, data: SharedData, workload: dict[s
     say(lines,
         "", f"## Trained ({args.train_minutes:g} minutes of training)", "",
         f"Each preset trained for {args.train_minutes:g} minutes on Multi30k{subset} in fp32 on one thread: ours with "
-        "`seq2seq-train`, JoeyNMT beside it with our recipe, subwords and vocabulary (`side_by_side.py`; it stops at "
-        "its first validation past the budget). Each toolkit's best checkpoint decodes; outputs end at EOS, or at "
+        "`seq2seq-train`, JoeyNMT beside it with our recipe, subwords and vocabulary (`side_by_side.py`; it stops when "
+        "its training clock reaches the budget). Each toolkit's best checkpoint decodes; outputs end at EOS, or at "
         f"{TRAINED_LIMIT[0]:g} × source length + {TRAINED_LIMIT[1]} subwords, so the decoder steps differ as far as "
         "the two toolkits' models translate differently (the BLEU column shows how far). Training reached:", "",
         *(training_line(preset, trained) for preset, trained in models.items()), "",

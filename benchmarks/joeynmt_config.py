@@ -64,7 +64,7 @@ def architecture(model: dict) -> str:
 def training_config(
     preset: str, splits: dict[str, Path], subword_model: Path, vocabulary: Path, model_dir: Path, validation_freq: int, *,
     lr: float, betas: list[float], warmup_steps: int, label_smoothing: float, clip_norm: float, batch_tokens: int,
-    max_len: int, beam: int,
+    max_len: int, beam: int, logging_freq: int | None = None,
 ) -> dict:
     """JoeyNMT's whole config for training `preset` with our recipe; `splits` maps train, dev and test to
     the path prefixes of their PREFIX.de and PREFIX.en files.
@@ -72,7 +72,8 @@ def training_config(
     Our recipe in JoeyNMT's keys: Adam peaking at `lr` after `warmup_steps`, then 1/sqrt decay (its
     `warmupinversesquareroot` is our `noam`), label smoothing, loss per token, gradient-norm
     clipping, batches of `batch_tokens` padded tokens, pairs up to `max_len` subwords. Greedy BLEU on
-    the dev set every `validation_freq` updates keeps the best checkpoint. Epochs and the
+    the dev set every `validation_freq` updates keeps the best checkpoint; progress lines every
+    `logging_freq` updates (default: at each validation). Epochs and the
     learning-rate floor are out of reach: the caller's time budget ends training. Testing decodes
     with `beam` and JoeyNMT's default length penalty (none).
     """
@@ -95,7 +96,7 @@ def training_config(
             "learning_rate_min": 1.0e-8, "scheduling": "warmupinversesquareroot", "learning_rate_warmup": warmup_steps,
             "loss": "crossentropy", "label_smoothing": label_smoothing, "normalization": "tokens",
             "clip_grad_norm": clip_norm, "batch_size": batch_tokens, "batch_type": "token", "epochs": 100_000,
-            "shuffle": True, "validation_freq": validation_freq, "logging_freq": validation_freq,
+            "shuffle": True, "validation_freq": validation_freq, "logging_freq": logging_freq or validation_freq,
             "early_stopping_metric": "bleu", "keep_best_ckpts": 1, "print_valid_sents": [],
         },
         "testing": {"beam_size": beam, "eval_metrics": ["bleu"], "sacrebleu_cfg": {"tokenize": "13a"}},

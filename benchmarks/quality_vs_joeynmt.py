@@ -3,11 +3,14 @@
 For each architecture, ours (`seq2seq-train`) and JoeyNMT train at the same time, one thread each,
 for --minutes of training on the same Multi30k text with the same subword model (ours, shared),
 as models doing the same FLOPs per target token (`joeynmt_config.py`), with our recipe written in
-JoeyNMT's keys (see `side_by_side.py`). JoeyNMT's batches are sized to carry our real target tokens
-per update (`real_tokens.py`: its sampler does not group by length), and its peak learning rate is
-searched: it trains at each of --joeynmt-lr-factors times ours (two trainings at a time, so every one
-shares the machine with one other), and the rate with the best validation BLEU is the one that
-decodes the test set. Both validate with greedy BLEU on the same validation sentences and keep their
+JoeyNMT's keys (see `side_by_side.py`); both stop at the same training time. JoeyNMT's batches are
+sized to carry our real target tokens per update (`real_tokens.py`: its sampler does not group by
+length), and its warm-up is the same share of its updates as ours is of ours: a short calibration,
+both trained side by side, measures how many updates each makes a second. Its peak learning rate
+is searched: it trains at each of --joeynmt-lr-factors times ours (two trainings at a time, so every
+one shares the machine with one other), then, while the best on validation sits at an edge of the
+rates tried, at two more beyond that edge, until the best is bracketed (or --max-extensions is
+reached); the rate with the best validation BLEU is the one that decodes the test set. Both validate with greedy BLEU on the same validation sentences and keep their
 best checkpoint; that checkpoint decodes test_2016_flickr with beam 5, and one sacrebleu scorer
 (ours) scores both outputs. Usage:
 
@@ -48,6 +51,7 @@ from side_by_side import (
     recipe,
     train_side_by_side,
     training_examples,
+    update_rates,
     updates_per_epoch,
     write_joeynmt_configs,
 )
@@ -66,11 +70,13 @@ CAVEATS = (
     "update runs at the peak learning rate where ours warms up from the first. JoeyNMT validates several times per "
     "our epoch's number of updates (the batches line says how often), ours once an epoch; validation time counts as "
     "training time for both, start-up does not. JoeyNMT's learning rate was searched on validation, ours was "
-    "not searched here (it is our Multi30k recipe's). Each toolkit initialises weights its own way. Both train in "
+    "not searched here: it is our Multi30k recipe's, which a 24-recipe search chose after decoding test_2016_flickr "
+    "with every recipe (experiments/multi30k_trials/README.md), so the test set had been seen in choosing ours and "
+    "not JoeyNMT's. Each toolkit initialises weights its own way. Both train in "
     "fp32 unless the precision column says otherwise (`--precision bf16` is ours alone: JoeyNMT has no bf16 on "
-    "CPUs). Ours decodes with length penalty 0.6 (our default), JoeyNMT with its default (none). JoeyNMT is stopped "
-    "at its first validation past the budget, so it trains up to one validation interval longer than ours; its "
-    "minutes are those of the checkpoint row."
+    "CPUs). Ours decodes with length penalty 0.6 (our default), JoeyNMT with its default (none). Both stop at the "
+    "same training time, but ours validates where it stops and JoeyNMT keeps the best of the validations it finished "
+    "by then, so its last one can come up to a validation interval before the end (the minutes column)."
 )
 
 
@@ -88,8 +94,12 @@ class Session:
     presets: list[str]
     train_sentences: int | None
     joeynmt_batch_tokens: int  # JoeyNMT's padded tokens per batch
-    lr_factors: list[float] = field(default_factory=lambda: [1.0])  # JoeyNMT's peak learning rates: ours times these
     validations_per_epoch: int = 1  # JoeyNMT's, per our epoch's number of updates
+    calibration_seconds: float = 0.0  # how long both toolkits trained side by side to measure their update rates
+    # per preset, filled in as each one runs:
+    lr_factors: dict[str, list[float]] = field(default_factory=dict)  # JoeyNMT's peak rates tried: ours times these
+    update_rates: dict[str, dict[str, float]] = field(default_factory=dict)  # updates a second in the calibration
+    joeynmt_warmup: dict[str, int] = field(default_factory=dict)  # JoeyNMT's warm-up updates
 
     def save(self, work: Path) -> None:
         (work / SESSION).write_text(json.dumps(vars(self), indent=2) + "\n", encoding="utf-8")
@@ -101,8 +111,9 @@ class Session:
             raise SystemExit(f"--report-only: {path} not found; train first (without --report-only)")
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
-    def joeynmt_settings(self, lr_factor: float) -> JoeyNMTSettings:
-        return JoeyNMTSettings(self.joeynmt_batch_tokens, lr_factor, self.validations_per_epoch)
+    def joeynmt_settings(self, preset: str, lr_factor: float) -> JoeyNMTSettings:
+        return JoeyNMTSettings(self.joeynmt_batch_tokens, lr_factor, self.validations_per_epoch,
+                               warmup_steps=self.joeynmt_warmup[preset])
 
 
 @dataclass
@@ -129,13 +140,20 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32",
                         help="ours; JoeyNMT trains in fp32 on CPUs, so only fp32 compares like with like")
     parser.add_argument("--joeynmt-lr-factors", type=float, nargs="+", default=[1.0, 0.5, 2.0],
-                        help="JoeyNMT's peak learning rates to search, as multiples of ours; the first trains beside ours")
+                        help="JoeyNMT's peak learning rates to search first, as multiples of ours; the first trains "
+                             "beside ours")
+    parser.add_argument("--max-extensions", type=int, default=2,
+                        help="times the search may go on beyond an edge of the rates tried (two rates each time)")
+    parser.add_argument("--calibration-seconds", type=float, default=180,
+                        help="how long both toolkits train side by side to measure their update rates, which set "
+                             "JoeyNMT's warm-up")
     parser.add_argument("--joeynmt-batch-tokens", type=int, default=None,
                         help="JoeyNMT's padded tokens per batch (default: as many batches per epoch as ours makes, "
                              "so each update carries our real target tokens)")
-    parser.add_argument("--joeynmt-validations-per-epoch", type=int, default=2,
-                        help="JoeyNMT validates this many times per our epoch's number of updates (its batches are "
-                             "slower, so once an epoch could overrun the budget by an epoch)")
+    parser.add_argument("--joeynmt-validations-per-epoch", type=int, default=4,
+                        help="JoeyNMT validates this many times per our epoch's number of updates: it is stopped at "
+                             "the budget and keeps the best validation finished by then, so its last one can come up "
+                             "to an interval before the end")
     parser.add_argument("--train-sentences", type=int, default=None,
                         help="train on the first N pairs only (a smoke test; the table says so)")
     parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT, help="directory of Multi30k's SPLIT.LANG.gz files")
@@ -155,51 +173,108 @@ def joeynmt_work(work: Path, lr_factor: float) -> Path:
 
 
 def run_preset(preset: str, args: argparse.Namespace, joey: Path, data: SharedData, session: Session) -> None:
-    """Ours and JoeyNMT at each learning rate, two at a time; then JoeyNMT's choice on validation decodes the test
+    """JoeyNMT's warm-up from the calibration; ours and JoeyNMT at each learning rate, two at a time, the search
+    going on beyond an edge until the best rate is bracketed; then JoeyNMT's choice on validation decodes the test
     split (ours decoded it when it stopped)."""
     config = recipe(preset)
     work = fresh_directory(args.work_dir / preset)
+    rates = calibration(preset, args, joey, data, session, config, work)
+    session.update_rates[preset] = rates
+    session.joeynmt_warmup[preset] = joeynmt_warmup(config.train.warmup_steps, rates)
+    print(f"{preset}: {rates['seq2seq']:.3f} updates/s ours, {rates['JoeyNMT']:.3f} JoeyNMT: its warm-up "
+          f"{session.joeynmt_warmup[preset]:,} updates for our {config.train.warmup_steps:,}", flush=True)
+    factors = list(args.joeynmt_lr_factors)
     trainings = [Training("seq2seq-train", ours_command(preset, data, work / "seq2seq", session.minutes, args.precision),
                           work / "seq2seq.log")]
-    for factor in session.lr_factors:
-        directory = fresh_directory(joeynmt_work(work, factor))
-        train_config, _ = write_joeynmt_configs(preset, data, config, directory, session.joeynmt_settings(factor))
-        trainings.append(Training(f"JoeyNMT at {factor:g} × our learning rate",
-                                  [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
-                                  directory / "joeynmt.log", directory / "joeynmt"))
-    for pair in (trainings[i:i + 2] for i in range(0, len(trainings), 2)):
-        print(f"{preset}: training {' and '.join(t.name for t in pair)} for {session.minutes:g} minutes", flush=True)
-        train_side_by_side(pair, session.minutes * 60)
+    trainings += [joeynmt_training(preset, factor, data, config, work, joey, session) for factor in factors]
+    for extension in range(args.max_extensions + 1):
+        for pair in (trainings[i:i + 2] for i in range(0, len(trainings), 2)):
+            print(f"{preset}: training {' and '.join(t.name for t in pair)} for {session.minutes:g} minutes", flush=True)
+            train_side_by_side(pair, session.minutes * 60)
+        beyond = beyond_edge(chosen_factor(work, factors), factors)
+        if not beyond or extension == args.max_extensions:
+            break
+        trainings = [joeynmt_training(preset, factor, data, config, work, joey, session) for factor in beyond]
+        factors += beyond
+    session.lr_factors[preset] = factors
+    session.save(args.work_dir)
     check_same_subwords(work / "seq2seq", data)
-    chosen = chosen_factor(work, session)
+    chosen = chosen_factor(work, factors)
     print(f"{preset}: JoeyNMT at {chosen:g} × our learning rate (best on validation) decoding {TEST_SPLIT}", flush=True)
     directory = joeynmt_work(work, chosen)
     decode_joeynmt(joey, directory / "joeynmt_test.yaml", directory)
 
 
-def chosen_factor(work: Path, session: Session) -> float:
+def joeynmt_training(preset: str, factor: float, data: SharedData, config: DictConfig, work: Path, joey: Path,
+                     session: Session) -> Training:
+    """JoeyNMT at `factor` × our peak learning rate, in its own directory of the preset's work directory."""
+    directory = fresh_directory(joeynmt_work(work, factor))
+    train_config, _ = write_joeynmt_configs(preset, data, config, directory, session.joeynmt_settings(preset, factor))
+    return Training(f"JoeyNMT at {factor:g} × our learning rate",
+                    [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
+                    directory / "joeynmt.log", directory / "joeynmt")
+
+
+def calibration(preset: str, args: argparse.Namespace, joey: Path, data: SharedData, session: Session,
+                config: DictConfig, work: Path) -> dict[str, float]:
+    """Updates a second of ours and of JoeyNMT (at our rate, not validating) trained side by side, one thread
+    each, for --calibration-seconds, as the budget's trainings will be."""
+    directory = fresh_directory(work / "calibration")
+    settings = JoeyNMTSettings(session.joeynmt_batch_tokens, logging_freq=10, validation_freq=10**9)
+    train_config, _ = write_joeynmt_configs(preset, data, config, directory, settings)
+    ours = ours_command(preset, data, directory / "seq2seq", session.minutes, args.precision,
+                        ("train.progress_seconds=10",))
+    print(f"{preset}: measuring both toolkits' updates a second for {session.calibration_seconds:g} seconds", flush=True)
+    rates = update_rates([Training("seq2seq", ours, directory / "seq2seq.log"),
+                          Training("JoeyNMT", [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
+                                   directory / "joeynmt.log", directory / "joeynmt")], session.calibration_seconds)
+    return {"seq2seq": rates["seq2seq"], "JoeyNMT": rates["JoeyNMT"]}
+
+
+def joeynmt_warmup(ours: int, rates: dict[str, float]) -> int:
+    """JoeyNMT's warm-up updates: the same share of the updates it makes in a budget as `ours` is of ours."""
+    return max(1, round(ours * rates["JoeyNMT"] / rates["seq2seq"]))
+
+
+def beyond_edge(best: float, factors: list[float]) -> list[float]:
+    """Two more learning-rate factors beyond the edge of `factors` where the best one sits (×2 and ×4, or ÷2 and
+    ÷4); none where the best is bracketed."""
+    if best == max(factors):
+        return [best * 2, best * 4]
+    if best == min(factors):
+        return [best / 2, best / 4]
+    return []
+
+
+def chosen_factor(work: Path, factors: list[float]) -> float:
     """JoeyNMT's learning-rate factor whose best validation BLEU is highest (the first such, on a tie)."""
     best = {factor: max((p.bleu for p in joeynmt_progress(joeynmt_work(work, factor) / "joeynmt")), default=float("-inf"))
-            for factor in session.lr_factors}
-    return max(session.lr_factors, key=lambda factor: best[factor])
+            for factor in factors}
+    return max(factors, key=lambda factor: best[factor])
 
 
-def collected(work: Path, session: Session, config: DictConfig) -> tuple[ToolkitResult, list[ToolkitResult]]:
+def collected(work: Path, preset: str, session: Session, config: DictConfig) -> tuple[ToolkitResult, list[ToolkitResult]]:
     """Ours and JoeyNMT's runs (one per learning rate, only the chosen one with test hypotheses) of one
     architecture, read from its work directory."""
     run = RunDir(work / "seq2seq")
     meta = json.loads(run.meta.read_text(encoding="utf-8"))
     ours = ToolkitResult("seq2seq", meta["precision"], meta["parameters"], ours_curve(run.metrics),
                          run.hypotheses(TEST_SPLIT), config.train.lr)
-    chosen = chosen_factor(work, session)
+    factors = session.lr_factors[preset]
+    chosen = chosen_factor(work, factors)
     joeys = []
-    for factor in session.lr_factors:
+    for factor in factors:
         directory = joeynmt_work(work, factor)
         model_dir = directory / "joeynmt"
         joeys.append(ToolkitResult("JoeyNMT", "fp32", joeynmt_parameters((model_dir / "train.log").read_text(encoding="utf-8")),
                                    joeynmt_progress(model_dir), joeynmt_hypotheses(directory) if factor == chosen else None,
                                    config.train.lr * factor))
     return ours, joeys
+
+
+def chosen_run(joeys: list[ToolkitResult]) -> ToolkitResult:
+    """JoeyNMT's run at the learning rate validation chose: the one that decoded the test split."""
+    return next(result for result in joeys if result.hypotheses is not None)
 
 
 def minutes(point: ValidationPoint | None) -> str:
@@ -227,7 +302,7 @@ def preset_rows(
             f"{last.step:,} | {last.seconds / 60:.1f} | {last.bleu:.2f} | {best.bleu:.2f} ({best.seconds / 60:.1f} min) | "
             f"{test} |"
         )
-    joeynmt = next(result for result in joeys if result.hypotheses is not None)
+    joeynmt = chosen_run(joeys)
     target = joeynmt.curve[-1]
     reached = first_reaching(ours.curve, target.bleu)
     speed = f"{target.seconds / reached.seconds:.1f}×" if reached else "–"
@@ -255,8 +330,40 @@ def batch_line(session: Session, data: SharedData, config: DictConfig) -> str:
         f"{joeynmt.real_per_batch:,.0f} real target tokens per update (at our {config.train.batch_tokens:,} it would "
         f"be {at_ours.batches:,.1f} batches of {at_ours.real_per_batch:,.0f}; its sampler replayed over "
         f"{real_tokens.SHUFFLES} shuffles, benchmarks/real_tokens.py). JoeyNMT validates every {every:,} updates "
-        f"({session.validations_per_epoch} times per our epoch's number of updates), ours once an epoch."
+        f"({session.validations_per_epoch} times per our epoch's number of updates), ours once an epoch and where it "
+        "stops."
     )
+
+
+def search_line(session: Session, results: dict[str, tuple[ToolkitResult, list[ToolkitResult]]]) -> str:
+    """Which of JoeyNMT's peak learning rates were tried for each architecture, and whether the chosen one is
+    bracketed (a worse rate tried on each side of it)."""
+    parts = []
+    for preset, (_, joeys) in results.items():
+        factors = session.lr_factors[preset]
+        chosen = factors[joeys.index(chosen_run(joeys))]
+        bracketed = min(factors) < chosen < max(factors)
+        parts.append(f"{preset}: {', '.join(f'{factor:g}' for factor in factors)} × ours, the best "
+                     f"({chosen:g}×) {'bracketed' if bracketed else 'at an edge: not bracketed'}")
+    return "; ".join(parts)
+
+
+def warmup_line(session: Session, configs: dict[str, DictConfig],
+                results: dict[str, tuple[ToolkitResult, list[ToolkitResult]]]) -> str:
+    """Each toolkit's warm-up in updates and as a share of the updates it made in the budget, and the calibration
+    that set JoeyNMT's."""
+    parts = []
+    for preset, (ours, joeys) in results.items():
+        rates, warmup = session.update_rates[preset], configs[preset].train.warmup_steps
+        joey, joey_warmup = chosen_run(joeys), session.joeynmt_warmup[preset]
+        parts.append(
+            f"{preset}: ours {warmup:,} updates ({warmup / ours.curve[-1].step:.0%} of the {ours.curve[-1].step:,} it "
+            f"made), JoeyNMT {joey_warmup:,} ({joey_warmup / joey.curve[-1].step:.0%} of the "
+            f"{joey.curve[-1].step:,} of its chosen run), from {rates['seq2seq']:.3f} against {rates['JoeyNMT']:.3f} "
+            "updates a second")
+    return (f"Warm-up, as a share of each toolkit's updates: JoeyNMT's is ours times its update rate over ours, both "
+            f"measured while they trained side by side for {session.calibration_seconds:g} seconds before the budget's "
+            f"trainings; {'; '.join(parts)}.")
 
 
 def per_preset(values: dict[str, Any]) -> str:
@@ -297,13 +404,15 @@ def report(
         f"{MODEL_SIZES}. Recipe: ours for each architecture (Adam at a peak learning rate of {lr}, noam schedule "
         f"with {warmup} warm-up updates, label smoothing {train.label_smoothing:g}, clipping {train.clip_norm:g}, "
         f"batches of {batch} padded tokens), written in JoeyNMT's keys, except that JoeyNMT's batches carry our real "
-        f"tokens per update (below) and its peak learning rate is searched: "
-        f"{', '.join(f'{factor:g}' for factor in session.lr_factors)} × ours, each trained for the whole budget, two "
-        f"trainings at a time. Validation: greedy BLEU on the first {train.valid_max_sentences} sentences of val; each "
+        f"tokens per update (below), its warm-up is as large a share of its updates as ours (below) and its peak "
+        f"learning rate is searched, each rate trained for the whole budget, two trainings at a time, going on beyond "
+        f"an edge of the rates tried while the best sits there ({search_line(session, results)}). Validation: greedy BLEU on the first {train.valid_max_sentences} sentences of val; each "
         f"run's best checkpoint is kept, and JoeyNMT's run with the best validation BLEU decodes {TEST_SPLIT} with beam "
         f"{BEAM}, as ours does (the other rates are not decoded on test).",
         "",
         batch_line(session, data, configs[next(iter(configs))]),
+        "",
+        warmup_line(session, configs, results),
         "",
         "| architecture | toolkit | peak learning rate | precision | parameters | updates | minutes | valid BLEU, last | "
         "valid BLEU, best | test BLEU | test BLEU, lowercased |",
@@ -349,12 +458,12 @@ def main() -> None:
         batch_tokens = args.joeynmt_batch_tokens or real_tokens.equal_real_tokens_budget(
             training_examples(data, first), first.train.batch_tokens)
         session = Session(shlex.join(["python", "benchmarks/quality_vs_joeynmt.py", *sys.argv[1:]]), os.getloadavg()[0],
-                          args.minutes, args.presets, args.train_sentences, batch_tokens, args.joeynmt_lr_factors,
-                          args.joeynmt_validations_per_epoch)
+                          args.minutes, args.presets, args.train_sentences, batch_tokens,
+                          args.joeynmt_validations_per_epoch, args.calibration_seconds)
         session.save(args.work_dir)
         for preset in args.presets:
             run_preset(preset, args, joey, data, session)
-    results = {preset: collected(args.work_dir / preset, session, configs[preset]) for preset in session.presets}
+    results = {preset: collected(args.work_dir / preset, preset, session, configs[preset]) for preset in session.presets}
     write_table(args.out, report(session, configs, data, results))
 
 

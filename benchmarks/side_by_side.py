@@ -1,11 +1,12 @@
 """Two trainings of one architecture at once, one thread each, on the same text and subwords.
 
 Both runs start together and share the machine for the whole budget, so a busy spell slows both
-alike. Ours stops itself (`train.max_minutes`) and validates where it stops. JoeyNMT has no time
-limit: it is stopped at its first validation past the budget, once that validation's checkpoint is
-saved, so it trains up to one validation interval longer than ours, never shorter. JoeyNMT's
-recipe is ours (`conf/train/multi30k.yaml`, composed by Hydra) written in its keys, except where
-`JoeyNMTSettings` says otherwise (its batch size, a learning-rate factor, how often it validates).
+alike. Both stop at the same training time: ours stops itself (`train.max_minutes`) and validates
+where it stops; JoeyNMT has no time limit and is stopped when its own training clock (from its
+"EPOCH 1" line, as its validations are timed) reaches the budget, keeping the best of the
+validations it finished by then, so it validates often. JoeyNMT's recipe is ours
+(`conf/train/multi30k.yaml`, composed by Hydra) written in its keys, except where `JoeyNMTSettings`
+says otherwise (its batch size, a learning-rate factor, how often it validates, its warm-up).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 from hydra import compose, initialize_config_module
 from joeynmt_config import training_config
 from omegaconf import DictConfig
-from training_logs import ValidationPoint, joeynmt_curve
+from training_logs import ValidationPoint, joeynmt_curve, joeynmt_training_seconds, update_rate
 
 from seq2seq.data.batching import Example, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
@@ -46,6 +49,9 @@ class JoeyNMTSettings:
     batch_tokens: int | None = None  # padded tokens per batch; None: our recipe's
     lr_factor: float = 1.0  # its peak learning rate is ours times this
     validations_per_epoch: int = 1  # validations per our epoch's number of updates
+    warmup_steps: int | None = None  # None: our recipe's
+    logging_freq: int | None = None  # updates between its progress lines; None: at each validation
+    validation_freq: int | None = None  # updates between validations; None: from validations_per_epoch
 
 
 @dataclass
@@ -110,13 +116,14 @@ def updates_per_epoch(data: SharedData, config: DictConfig) -> int:
     return len(token_batches(training_examples(data, config), config.train.batch_tokens, shuffle=False))
 
 
-def ours_command(preset: str, data: SharedData, run_dir: Path, minutes: float, precision: str) -> list[str]:
+def ours_command(preset: str, data: SharedData, run_dir: Path, minutes: float, precision: str,
+                 extra: tuple[str, ...] = ()) -> list[str]:
     """seq2seq-train stopped by the budget alone (epochs and patience out of reach), then beam-5 decoding of the
-    test split."""
+    test split; `extra` overrides follow."""
     return [str(SEQ2SEQ_TRAIN), "data=multi30k", f"data.root={data.root}", f"model={preset}", "threads=1",
             f"precision={precision}", f"train.max_minutes={minutes}", "train.max_epochs=100000", "train.patience=100000",
             f"tokenizer.cache_dir={data.tokenizer_cache}", f"eval.splits=[{TEST_SPLIT}]", f"eval.beam_size={BEAM}",
-            f"hydra.run.dir={run_dir}"]
+            f"hydra.run.dir={run_dir}", *extra]
 
 
 def write_joeynmt_configs(
@@ -133,12 +140,13 @@ def write_joeynmt_configs(
     vocabulary = work / "vocabulary.txt"  # all the subword model's pieces, in its order: one vocabulary for both
     pieces = [data.tokenizer.tgt.id_to_piece(i) for i in range(data.tokenizer.tgt_vocab_size)]
     vocabulary.write_text("".join(piece + "\n" for piece in pieces), encoding="utf-8")
-    same_as_ours = {key: train[key] for key in ("warmup_steps", "label_smoothing", "clip_norm", "max_len")}
-    validation_freq = max(1, round(updates_per_epoch(data, config) / settings.validations_per_epoch))
+    same_as_ours = {key: train[key] for key in ("label_smoothing", "clip_norm", "max_len")}
+    validation_freq = settings.validation_freq or max(1, round(updates_per_epoch(data, config) / settings.validations_per_epoch))
     splits = {"train": data.root / "train", "dev": work / "dev", "test": data.root / TEST_SPLIT}
     joey = training_config(preset, splits, data.tokenizer.tgt_model, vocabulary, work / "joeynmt", validation_freq,
                            lr=train.lr * settings.lr_factor, batch_tokens=settings.batch_tokens or train.batch_tokens,
-                           betas=list(train.betas), beam=BEAM, **same_as_ours)
+                           betas=list(train.betas), beam=BEAM, warmup_steps=settings.warmup_steps or train.warmup_steps,
+                           logging_freq=settings.logging_freq or validation_freq, **same_as_ours)
     paths = work / "joeynmt.yaml", work / "joeynmt_test.yaml"
     paths[0].write_text(yaml.safe_dump(joey, sort_keys=False))
     joey["data"].pop("dev")
@@ -147,27 +155,56 @@ def write_joeynmt_configs(
 
 
 def joeynmt_progress(model_dir: Path) -> list[ValidationPoint]:
-    logs = [model_dir / name for name in ("train.log", "validations.txt")]
-    return joeynmt_curve(*(path.read_text(encoding="utf-8") if path.exists() else "" for path in logs))
+    return joeynmt_curve(*(read_text(model_dir / name) for name in ("train.log", "validations.txt")))
 
 
 def train_side_by_side(trainings: list[Training], budget_s: float) -> None:
-    """Run the trainings at once; stop each JoeyNMT one after its first validation past the budget (or, should
-    it never validate, after twice the budget and ten minutes). If one fails, stop the others at once."""
+    """Run the trainings at once; stop each JoeyNMT one when its training clock reaches the budget (or, should it
+    never start training, after twice the budget and ten minutes). If one fails, stop the others at once."""
+    give_up = 2 * budget_s + 600
+
+    def joeynmt_done(training: Training, seconds: float) -> bool:
+        if training.joeynmt_model is None:
+            return False
+        trained = joeynmt_training_seconds(read_text(training.joeynmt_model / "train.log"), datetime.now())
+        return (trained is not None and trained >= budget_s) or seconds > give_up
+
+    run_together(trainings, joeynmt_done)
+    for training in trainings:
+        if training.joeynmt_model is not None and not (training.joeynmt_model / "best.ckpt").exists():
+            raise RuntimeError(f"{training.name} saved no checkpoint within the budget; see "
+                               f"{training.joeynmt_model / 'train.log'}; raise --minutes or its validations per epoch")
+
+
+def update_rates(trainings: list[Training], seconds: float) -> dict[str, float]:
+    """Each training's updates per second while they run side by side for `seconds`, then are stopped: read
+    from their progress lines (ours' log, JoeyNMT's train.log), so start-up is left out."""
+    run_together(trainings, lambda training, elapsed: elapsed >= seconds)
+    rates = {}
+    for training in trainings:
+        log = training.log if training.joeynmt_model is None else training.joeynmt_model / "train.log"
+        rate = update_rate(read_text(log), "seq2seq" if training.joeynmt_model is None else "JoeyNMT")
+        if rate is None:
+            raise RuntimeError(f"{training.name}: fewer than two progress lines in {seconds:g} seconds; see {log}")
+        rates[training.name] = rate
+    return rates
+
+
+def run_together(trainings: list[Training], stop_when: Callable[[Training, float], bool]) -> None:
+    """Start the trainings at once, one thread each, and poll them: each is stopped once `stop_when(training,
+    seconds since the start)` holds, or ends by itself. If one fails, stop the others at once."""
     env = {**os.environ, **ONE_THREAD}
     logs = [open(training.log, "w") for training in trainings]
     try:
+        started = time.monotonic()
         runs = {training.name: subprocess.Popen(training.command, stdout=log, stderr=subprocess.STDOUT, env=env)
                 for training, log in zip(trainings, logs)}
-        give_up = time.monotonic() + 2 * budget_s + 600
         stopped: set[str] = set()
         while any(run.poll() is None for run in runs.values()):
             time.sleep(POLL_SECONDS)
             for training in trainings:
-                if training.joeynmt_model is not None and runs[training.name].poll() is None:
-                    curve = joeynmt_progress(training.joeynmt_model)
-                    if (curve and curve[-1].seconds >= budget_s) or time.monotonic() > give_up:
-                        stopped |= stop(runs, [training.name])
+                if runs[training.name].poll() is None and stop_when(training, time.monotonic() - started):
+                    stopped |= stop(runs, [training.name])
             failed = [training for training in trainings
                       if runs[training.name].poll() not in (None, 0) and training.name not in stopped]
             if failed:
@@ -176,10 +213,11 @@ def train_side_by_side(trainings: list[Training], budget_s: float) -> None:
     finally:
         for log in logs:
             log.close()
-    for training in trainings:
-        if training.joeynmt_model is not None and not (training.joeynmt_model / "best.ckpt").exists():
-            raise RuntimeError(f"{training.name} saved no checkpoint within the budget; see "
-                               f"{training.joeynmt_model / 'train.log'}; raise --minutes")
+
+
+def read_text(path: Path) -> str:
+    """A log's text so far ('' before it is written)."""
+    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def stop(runs: dict[str, subprocess.Popen], names: list[str]) -> set[str]:

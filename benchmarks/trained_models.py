@@ -4,8 +4,8 @@ Users decode trained models, whose outputs end at EOS, so batches finish early a
 bookkeeping weighs more than on untrained models, which run every output to the length limit.
 Each preset is trained as `quality_vs_joeynmt.py` trains it (`side_by_side.py`): ours with
 `seq2seq-train` in fp32, and, where JoeyNMT has a counterpart, JoeyNMT at the same time, one thread
-each, on the same text with the same subword model and vocabulary, stopped at its first validation
-past the budget. The checkpoints are kept under the work directory and reused by later runs with
+each, on the same text with the same subword model and vocabulary, stopped when its training clock
+reaches the budget. The checkpoints are kept under the work directory and reused by later runs with
 the same budget and data (delete the directory to train afresh).
 """
 

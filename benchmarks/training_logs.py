@@ -24,6 +24,10 @@ JOEYNMT_VALIDATION = re.compile(JOEYNMT_STAMP + r"Evaluation result \(greedy\)",
 # Steps: 600	loss: 3.12345	bleu: 20.36123	acc: 0.41	ppl: 22.6	LR: 0.00057735	*
 JOEYNMT_REPORT = re.compile(r"^Steps: (\d+)\t.*\bbleu: ([\d.]+)", re.MULTILINE)
 JOEYNMT_PARAMETERS = re.compile(r" - Total params: (\d+)$", re.MULTILINE)
+# 2026-01-15 12:00:10,000 - INFO - joeynmt.training - Epoch   1, Step:       20, Batch Loss: ..., Lr: ...
+JOEYNMT_STEP = re.compile(JOEYNMT_STAMP + r"Epoch\s+\d+, Step:\s+(\d+),", re.MULTILINE)
+# [2026-12-07 12:58:56,164][seq2seq.training.trainer][INFO] - step 671 / 5,000 updates (epoch 1, 48%), ...
+OURS_STEP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\].*? - step ([\d,]+) / ", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,25 @@ def joeynmt_parameters(train_log: str) -> int:
     if found is None:
         raise ValueError("no 'Total params' line in JoeyNMT's train.log: did it build its model?")
     return int(found.group(1))
+
+
+def joeynmt_training_seconds(train_log: str, now: datetime) -> float | None:
+    """Seconds JoeyNMT has trained by `now`, on the clock its validations are timed by (from "EPOCH 1");
+    None before its training loop starts."""
+    start = JOEYNMT_START.search(train_log)
+    return None if start is None else (now - _timestamp(start.group(1))).total_seconds()
+
+
+def update_rate(log: str, toolkit: str) -> float | None:
+    """Updates per second between the first and the last step a training log reports (ours' progress lines,
+    JoeyNMT's logging lines); None with fewer than two."""
+    found = (OURS_STEP if toolkit == "seq2seq" else JOEYNMT_STEP).findall(log)
+    if len(found) < 2:
+        return None
+    (first_time, first_step), (last_time, last_step) = found[0], found[-1]
+    seconds = (_timestamp(last_time) - _timestamp(first_time)).total_seconds()
+    updates = int(last_step.replace(",", "")) - int(first_step.replace(",", ""))
+    return updates / seconds if seconds > 0 and updates > 0 else None
 
 
 def first_reaching(curve: list[ValidationPoint], bleu: float) -> ValidationPoint | None:

@@ -7,6 +7,8 @@ import argparse
 import json
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 from unittest import mock
 
@@ -25,6 +27,7 @@ import quality_vs_joeynmt  # noqa: E402
 import real_tokens  # noqa: E402
 import side_by_side  # noqa: E402
 import train_throughput  # noqa: E402
+import training_logs  # noqa: E402
 import variant_throughput  # noqa: E402
 import harness  # noqa: E402
 import machine  # noqa: E402
@@ -264,6 +267,13 @@ def test_joeynmt_trains_with_our_recipe_subwords_and_validation_sentences(joeynm
     assert (changed["batch_size"], changed["learning_rate"]) == (3000, 2 * config.train.lr)
     assert changed["validation_freq"] == round(side_by_side.updates_per_epoch(data, config) / 2)
     assert changed["learning_rate_warmup"] == config.train.warmup_steps
+    assert changed["logging_freq"] == changed["validation_freq"]
+    calibrating = side_by_side.JoeyNMTSettings(warmup_steps=77, logging_freq=10, validation_freq=10**9)
+    work = side_by_side.fresh_directory(data.root.parent / "calibration")
+    calibrated = yaml.safe_load(side_by_side.write_joeynmt_configs("transformer", data, config, work, calibrating)[0]
+                                .read_text())["training"]
+    assert (calibrated["learning_rate_warmup"], calibrated["logging_freq"], calibrated["validation_freq"]) == (
+        77, 10, 10**9)
     for side in ("src", "trg"):
         assert Path(joey["data"][side]["tokenizer_cfg"]["model_file"]) == data.tokenizer.tgt_model
         vocabulary = Path(joey["data"][side]["voc_file"]).read_text(encoding="utf-8").splitlines()
@@ -273,6 +283,8 @@ def test_joeynmt_trains_with_our_recipe_subwords_and_validation_sentences(joeynm
     assert "dev" not in test["data"] and test["testing"]["beam_size"] == 5
     command = side_by_side.ours_command("transformer", data, Path("RUN"), 30, "fp32")
     assert f"tokenizer.cache_dir={data.tokenizer_cache}" in command and "train.max_minutes=30" in command
+    assert side_by_side.ours_command("transformer", data, Path("RUN"), 30, "fp32", ("train.progress_seconds=10",))[
+        -1] == "train.progress_seconds=10"
 
 
 @pytest.mark.skipif(not JOEYNMT_PYTHON.exists(),
@@ -297,6 +309,50 @@ def test_joeynmt_reads_the_config_and_splits_sentences_into_our_subwords(joeynmt
     assert pieces == " ".join(data.tokenizer.src_pieces(sentence))
 
 
+def test_joeynmts_warmup_is_ours_scaled_by_its_update_rate_and_the_search_goes_on_beyond_an_edge():
+    assert quality_vs_joeynmt.joeynmt_warmup(200, {"seq2seq": 0.9, "JoeyNMT": 0.3}) == 67
+    assert quality_vs_joeynmt.joeynmt_warmup(200, {"seq2seq": 0.9, "JoeyNMT": 0.001}) == 1
+    assert quality_vs_joeynmt.beyond_edge(2.0, [1.0, 0.5, 2.0]) == [4.0, 8.0]
+    assert quality_vs_joeynmt.beyond_edge(0.5, [1.0, 0.5, 2.0]) == [0.25, 0.125]
+    assert quality_vs_joeynmt.beyond_edge(4.0, [1.0, 0.5, 2.0, 4.0, 8.0]) == []
+
+
+def test_update_rates_come_from_progress_lines_and_joeynmts_clock_from_its_training_loop():
+    ours = ("[2026-12-07 12:57:56,000][seq2seq.training.trainer][INFO] - step 336 / 5,000 updates (epoch 1, 7%), ...\n"
+            "[2026-12-07 12:58:06,000][HYDRA] an unrelated line\n"
+            "[2026-12-07 12:58:56,000][0_rnn s1][seq2seq.training.trainer][INFO] - step 1,536 / 5,000 updates (epoch 2)\n")
+    assert training_logs.update_rate(ours, "seq2seq") == 20.0
+    joey = JOEYNMT_LOG + (
+        "2026-01-15 12:05:00,000 - INFO - joeynmt.training - Epoch   2, Step:      210, Batch Loss:     3.1, Lr: 0.0007\n"
+        "2026-01-15 12:05:40,000 - INFO - joeynmt.training - Epoch   2, Step:      230, Batch Loss:     3.0, Lr: 0.0007\n")
+    assert training_logs.update_rate(joey, "JoeyNMT") == 0.5
+    assert training_logs.update_rate(ours.splitlines()[0], "seq2seq") is None
+    assert training_logs.joeynmt_training_seconds(JOEYNMT_LOG, datetime(2026, 1, 15, 12, 10, 5, 500000)) == 600.0
+    assert training_logs.joeynmt_training_seconds("", datetime(2026, 1, 15)) is None
+
+
+def test_joeynmt_is_stopped_when_its_training_clock_reaches_the_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(side_by_side, "POLL_SECONDS", 0.1)
+    model = tmp_path / "joeynmt"
+    fake = ("import datetime, pathlib, sys, time\n"
+            "model = pathlib.Path(sys.argv[1]); model.mkdir()\n"
+            "(model / 'best.ckpt').write_text('')\n"
+            "start = datetime.datetime.now() - datetime.timedelta(seconds=float(sys.argv[2]))\n"
+            "(model / 'train.log').write_text(start.strftime('%Y-%m-%d %H:%M:%S,000') + "
+            "' - INFO - joeynmt.training - EPOCH 1\\n')\n"
+            "time.sleep(60)\n")
+    ours = side_by_side.Training("ours", [sys.executable, "-c", "pass"], tmp_path / "ours.log")
+    started = time.monotonic()
+    side_by_side.train_side_by_side(
+        [ours, side_by_side.Training("JoeyNMT", [sys.executable, "-c", fake, str(model), "50"], tmp_path / "j.log", model)],
+        budget_s=40)
+    assert time.monotonic() - started < 30  # stopped at the budget on its own clock, not after its 60-second sleep
+    with pytest.raises(RuntimeError, match="saved no checkpoint within the budget"):
+        side_by_side.train_side_by_side([side_by_side.Training(
+            "JoeyNMT", [sys.executable, "-c", fake.replace("(model / 'best.ckpt').write_text('')", ""),
+                        str(tmp_path / "again"), "50"], tmp_path / "k.log", tmp_path / "again")], budget_s=40)
+
+
 def test_quality_recipe_names_each_architectures_value_where_they_differ():
     assert quality_vs_joeynmt.per_preset({"rnn_attention": 0.003, "transformer": 0.002}) == \
         "0.003 (rnn_attention), 0.002 (transformer)"
@@ -312,7 +368,9 @@ def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, 
     ours, joey = (quality_vs_joeynmt.ToolkitResult(toolkit, precision, 9_626_624, curve, tmp_path / "hypotheses.txt", lr)
                   for toolkit, precision in (("seq2seq", "bf16"), ("JoeyNMT", "fp32")))
     command = "python benchmarks/quality_vs_joeynmt.py --minutes 2 --presets transformer --train-sentences 200"
-    session = quality_vs_joeynmt.Session(command, 0.5, 2, ["transformer"], 200, 3000, [1.0, 0.5], 4)
+    session = quality_vs_joeynmt.Session(command, 0.5, 2, ["transformer"], 200, 3000, 4, 180.0,
+                                         {"transformer": [1.0, 0.5]}, {"transformer": {"seq2seq": 0.8, "JoeyNMT": 0.4}},
+                                         {"transformer": 100})
     session.save(tmp_path)  # what --report-only reads back: the table of that run, not of the re-rendering command
     assert quality_vs_joeynmt.Session.load_from(tmp_path) == session
     lines = quality_vs_joeynmt.report(session, {"transformer": config}, data, {"transformer": (ours, [joey])})
@@ -320,7 +378,12 @@ def test_quality_report_names_the_command_settings_and_every_row(joeynmt_setup, 
     budget = next(line for line in lines if line.startswith("Budget: 2 minutes"))
     assert "200 training pairs (the first ones only: a smoke test)" in budget
     assert f"batches of {config.train.batch_tokens:g} padded tokens" in budget and "beam 5" in budget
-    assert f"peak learning rate of {lr:g}," in budget and "1, 0.5 × ours" in budget
+    assert f"peak learning rate of {lr:g}," in budget
+    assert "(transformer: 1, 0.5 × ours, the best (1×) at an edge: not bracketed)" in budget
+    warmup = next(line for line in lines if line.startswith("Warm-up, as a share"))
+    assert "side by side for 180 seconds" in warmup
+    assert (f"transformer: ours {config.train.warmup_steps:,} updates ({config.train.warmup_steps / 20:.0%} of the 20 it "
+            "made), JoeyNMT 100 (500% of the 20 of its chosen run), from 0.800 against 0.400 updates a second") in warmup
     batches = next(line for line in lines if line.startswith("Batches: "))
     assert "JoeyNMT 3,000 padded tokens in random order" in batches and "4 times per our epoch" in batches
     assert [line for line in lines if line.startswith("| transformer |")] == [
