@@ -13,7 +13,7 @@ import math
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from seq2seq.reporting.quoted_numbers import Value, cell_value, config_value, quote, report_value, requote_numbers, table_rows
 from seq2seq.reporting.quoted_tables import markdown_tables, requote
@@ -41,28 +41,37 @@ def whole(number: float) -> str:
     return f"{number:.0f}"
 
 
-def attractor(cell: str) -> Value:
-    """The plain RNN's attractor accuracy in one grid cell, in %."""
-    return report_value(PROBE, "grid", "contrastive_attractor", "cell", cell, "rnn", scale=100, fmt="{:.1f}")
+def rnn_factorial(cell: str | Sequence[str], reduce: Callable[[list[float]], float] | None = None) -> Value:
+    """The plain RNN's attractor accuracy in one factorial cell (or `reduce` over several), in %, mean over seeds."""
+    return report_value(PROBE, "factorial", "contrastive_attractor", "cell", cell, "rnn", reduce=reduce, scale=100,
+                        fmt="{:.1f}")
 
 
-def rnn_paired_runs(column: str, reduce: Callable[[list[float]], float], fmt: str) -> Value:
-    """`reduce` over the plain RNN's per-seed paired distance tests on the attractor contrast (every band):
-    a column of runs.csv (`value`, `ci_low`, `ci_high`), or the sign-flip p from report.md's per-run table."""
+def rnn_effect(effect: str, column: str = "mean") -> Value:
+    """A factorial effect on the plain RNN's attractor accuracy, in points (report.csv: mean or sd over seeds)."""
+    return report_value(PROBE, "factorial", "contrastive_attractor", "factorial", effect, "rnn", column=column,
+                        scale=100, fmt="{:.1f}")
+
+
+def rnn_effect_runs(effect: str, column: str, reduce: Callable[[list[float]], float], fmt: str,
+                    model: str = "rnn") -> Value:
+    """`reduce` over a model's per-seed factorial `effect` on the attractor contrast: a column of runs.csv
+    (`value`, `ci_low`, `ci_high`, in points), or the sign-flip p from report.md's per-run factorial table."""
 
     def compute(root: Path) -> str:
-        if column == "p":  # the first per-run paired table is the attractor kind's (CONTRAST_KINDS' order)
+        if column == "p":  # the first per-run factorial table is the attractor kind's (CONTRAST_KINDS' order)
             tables = markdown_tables((root / PROBE_REPORT).read_text(encoding="utf-8"))
-            number = next(n for n, table in enumerate(tables, 1) if "| near − far, points | p |" in table[0])
-            numbers = [float(row["p"]) for row in table_rows(root / PROBE_REPORT, number) if row["model"] == "rnn"]
+            number = next(n for n, table in enumerate(tables, 1) if "| effect | items |" in table[0])
+            numbers = [float(row["p"]) for row in table_rows(root / PROBE_REPORT, number)
+                       if (row["model"], row["effect"]) == (model, effect)]
         else:
             with open(root / PROBE_RUNS, encoding="utf-8", newline="") as stream:
                 numbers = [100 * float(row[column]) for row in csv.DictReader(stream)
-                           if (row["split"], row["measure"], row["view"], row["model"])
-                           == ("grid", "contrastive_attractor", "band", "rnn")]
+                           if (row["split"], row["measure"], row["view"], row["bucket"], row["model"])
+                           == ("factorial", "contrastive_attractor", "factorial", effect, model)]
         return fmt.format(reduce(numbers))
 
-    return Value(f"{PROBE_RUNS} / {PROBE_REPORT} (grid, attractor, paired per run, rnn: {column})", compute)
+    return Value(f"{PROBE_RUNS} / {PROBE_REPORT} (factorial, attractor, {effect}, per run, {model}: {column})", compute)
 
 
 def updates(models: list[str], reduce=None) -> Value:
@@ -104,28 +113,47 @@ QUOTES = [
           report_value(PROBE, "test", "contrastive_attractor", "distance", "0-4", "rnn", scale=100, fmt="{:.1f}")),
     quote("it keeps the main verb itself ({}% on the random contrast at distance 40–59)",
           report_value(PROBE, "test", "contrastive_random", "distance", "40-59", "rnn", scale=100, fmt="{:.1f}")),
-    quote("the plain RNN's attractor accuracy falls from the nearest to the farthest distance by {}, {} and {} points "
-          "in the three bands (mean over seeds), to {}–{}% in the farthest cells.",
-          *(report_value(PROBE, "grid", "contrastive_attractor", "band", band, "rnn", scale=100, fmt="{:.1f}")
-            for band in ("L15-19: D1-4 − D10-19", "L25-29: D1-4 − D20-29", "L35-39: D1-4 − D20-29")),
-          *(report_value(PROBE, "grid", "contrastive_attractor", "cell", ["L15-19 D10-19", "L25-29 D20-29", "L35-39 D20-29"],
-                         "rnn", reduce=extreme, scale=100, fmt="{:.1f}") for extreme in (min, max))),
-    quote("Every seed's difference is positive in every band, from {} to {} points; the largest sign-flip p of the nine "
-          "is {} and the next largest {}",
-          rnn_paired_runs("value", min, "{:+.1f}"), rnn_paired_runs("value", max, "{:+.1f}"),
-          rnn_paired_runs("p", max, "{:.3g}"), rnn_paired_runs("p", lambda ps: sorted(ps)[-2], "{:.3g}")),
-    quote("On the `random` contrast the same comparison moves it by at most {} points",
-          report_value(PROBE, "grid", "contrastive_random", "band", None, "rnn", reduce=max, scale=100, fmt="{:.1f}")),
-    quote("The Transformer keeps the attractor at {}% or more up to distance 20–29 and falls to {}% at 40–59",
-          report_value(PROBE, "test", "contrastive_attractor", "distance", ["0-4", "5-9", "10-19", "20-29"], "transformer",
+    quote("its attractor accuracy is {}% near and {}% far with the attractor between subject and verb, {}% and {}% "
+          "with it after the verb (mean over seeds).",
+          *(rnn_factorial(cell) for cell in ("near-between", "far-between", "near-after", "far-after"))),
+    quote("The main effect of distance is {} ± {} points, positive in every seed (from {} to {}); the sign-flip p "
+          "is at most {} in two seeds and {} in the third.",
+          rnn_effect("distance"), rnn_effect("distance", "std"),
+          rnn_effect_runs("distance", "value", min, "{:+.1f}"), rnn_effect_runs("distance", "value", max, "{:+.1f}"),
+          rnn_effect_runs("distance", "p", lambda ps: sorted(ps)[1], "{:.3g}"),
+          rnn_effect_runs("distance", "p", max, "{:.3g}")),
+    quote("An attractor between subject and verb costs it {} ± {} points more (after − between; from {} to {} by "
+          "seed, p {} in one seed, at least {} in the others)",
+          rnn_effect("attractor"), rnn_effect("attractor", "std"),
+          rnn_effect_runs("attractor", "value", min, "{:+.1f}"), rnn_effect_runs("attractor", "value", max, "{:+.1f}"),
+          rnn_effect_runs("attractor", "p", min, "{:.3g}"),
+          rnn_effect_runs("attractor", "p", lambda ps: sorted(ps)[1], "{:.3g}")),
+    quote("the two costs add: their interaction is {} ± {} points, its p at least {} in every seed.",
+          rnn_effect("interaction"), rnn_effect("interaction", "std"),
+          rnn_effect_runs("interaction", "p", min, "{:.3g}")),
+    quote("On the `random` contrast it stays at {}% or more in every cell",
+          report_value(PROBE, "factorial", "contrastive_random", "cell", None, "rnn", reduce=min, scale=100,
+                       fmt="{:.1f}")),
+    quote("The attention RNN stays at {}% or more on the attractor contrast in every cell",
+          report_value(PROBE, "factorial", "contrastive_attractor", "cell", None, "rnn_attention", reduce=min, scale=100,
+                       fmt="{:.1f}")),
+    quote("The Transformer is at {}% or more in the other three cells and falls to {}% in the far cell with the "
+          "attractor between (mean over seeds): its interaction of distance and attractor is {} ± {} points, from {} to "
+          "{} by seed, with p {} in two seeds and {} in the third.",
+          report_value(PROBE, "factorial", "contrastive_attractor", "cell", ["near-between", "near-after", "far-after"],
+                       "transformer", reduce=min, scale=100, fmt="{:.1f}"),
+          report_value(PROBE, "factorial", "contrastive_attractor", "cell", "far-between", "transformer", scale=100,
+                       fmt="{:.1f}"),
+          *(report_value(PROBE, "factorial", "contrastive_attractor", "factorial", "interaction", "transformer",
+                         column=column, scale=100, fmt="{:.1f}") for column in ("mean", "std")),
+          rnn_effect_runs("interaction", "value", min, "{:+.1f}", "transformer"),
+          rnn_effect_runs("interaction", "value", max, "{:+.1f}", "transformer"),
+          rnn_effect_runs("interaction", "p", lambda ps: sorted(ps)[1], "{:.3g}", "transformer"),
+          rnn_effect_runs("interaction", "p", max, "{:.3g}", "transformer")),
+    quote("the Transformer keeps the attractor at {}% or more up to distance 10–19 and falls to {}% at 40–59",
+          report_value(PROBE, "test", "contrastive_attractor", "distance", ["0-4", "5-9", "10-19"], "transformer",
                        reduce=min, scale=100, fmt="{:.1f}"),
           report_value(PROBE, "test", "contrastive_attractor", "distance", "40-59", "transformer", scale=100, fmt="{:.1f}")),
-    quote("in the grid, whose sentences stop at 39 words, it stays at {}–{}%.",
-          *(report_value(PROBE, "grid", "contrastive_attractor", "cell", None, "transformer", reduce=extreme,
-                         scale=100, fmt=whole) for extreme in (min, max))),
-    quote("The attention RNN stays at {}–{}% in every grid cell.",
-          *(report_value(PROBE, "grid", "contrastive_attractor", "cell", None, "rnn_attention", reduce=extreme,
-                         scale=100, fmt=whole) for extreme in (min, max))),
     quote("The plain RNN falls to at most {} BLEU at 20–29 words and to {}–{} at 60+",
           report_value(PROBE_30_50, "test", "bleu", "length", "20-29", [RNN_30, RNN_50], reduce=max, fmt=whole),
           *(report_value(PROBE_30_50, "test", "bleu", "length", "60+", [RNN_30, RNN_50], reduce=extreme, fmt=whole)
@@ -174,8 +202,8 @@ FIXED = [
     "3,000 updates of 1,024-token batches, constant learning rate 3·10⁻³", "the RNNs have 256-unit states",
     "d_model 128 with 2+2 layers", "The plain RNN alone gets 5,000 updates", "at 3,000 it was still learning",
     "follows Sennrich (2017)", "(a tie counts ½)", "simultaneous 95% intervals", "bands of five lengths", "such as a distance of 20 in a 15-word sentence",
-    "with its count, 0 included", "sentences of up to 30 or 50 words", "the `grid` split holds 300 pairs in every cell",
-    "(a cell the grammar cannot fill has 0)", "(chance 50)",
+    "with its count, 0 included", "sentences of up to 30 or 50 words",
+    "(chance 50)",
     # the factorial split's design (seq2seq/data/probe/factorial.py, conf/data/probe.yaml)
     "(agreement attraction, Linzen, Dupoux & Goldberg 2016)", "S A R V O B…B C | 9 |", "S A C V O R B…B | 9 |",
     "S B…B A R V O C | 9 + fillers |", "S B…B A C V O R | 9 + fillers |", "\\|O\\| + 4 words on", "(default 2) verb-free",
@@ -184,9 +212,10 @@ FIXED = [
     # the calibration bar that tests/test_readme_results.py checks against report.csv
     "(80 BLEU on 0–9 words and 90% on the `random` contrast at distance 0–4;",
     "Every preset has at least 80 BLEU on 0–9 words and at least 90% on the `random` contrast at distance 0–4",
-    "at least 90% on the attractor contrast at distance 0–4", "from distance 10–19 on", "in the three bands",
+    "at least 90% on the attractor contrast at distance 0–4", "from distance 20–29 on",
     # how the probe's results were made and read: bucket names, the protocol, the figure
-    "project's 2-core CPU, which has native bf16", "95% bootstrap interval. BLEU by German source length",
+    "project's 2-core CPU, which has no native bf16", "of its 300 items the four cells are the same sentence",
+    "paired over the 300 items, in accuracy points", "Linzen, Dupoux & Goldberg (2016)", "95% bootstrap interval. BLEU by German source length",
     "probe sentences of up to 30 or up to 50 German words", "BLEU with its 95% bootstrap interval", "-30 and -50",
     "The shape of the paper's Figure 2.", "whether it saw sentences of up to 30 or of up to 50 words",
     # Multi30k and wmt_ted recipes (conf/train/multi30k.yaml, wmt_ted.yaml, experiment/context_loss_*.yaml)
