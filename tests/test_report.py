@@ -23,7 +23,7 @@ from seq2seq.errors import UserError
 from seq2seq.reporting.callback import headline_markdown
 from seq2seq.reporting.runs import choose_splits, collect_runs, unreported_runs
 from seq2seq.reporting.sweep import write_report
-from seq2seq.reporting.tables import aggregate, read_report_csv, report_csv
+from seq2seq.reporting.tables import aggregate, read_report_csv, report_csv, wide_table
 
 BIN = Path(sys.executable).parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -290,6 +290,9 @@ def test_the_factorial_split_gets_its_effects_table_tests_and_interaction_plot(t
         path.write_text(json.dumps(results))
     markdown = write_report([sweep], ["factorial"], tmp_path / "out")
     assert "| cell (distance-attractor) | pairs | `rnn` | `rnn_attention` |" in markdown
+    # a page quoting the cells with the overall row first (quoted_tables) names the factorial's factors too
+    rows = [row for row in read_report_csv(tmp_path / "out" / "report.csv") if row["split"] == "factorial"]
+    assert wide_table(rows, "contrastive_attractor", "cell")[0].startswith("| cell (distance-attractor) | pairs |")
     assert "| far-between | 300 | 60.0 [55.0, 65.0] | 60.0 [55.0, 65.0] |" in markdown
     assert "| effect (paired over items, points) | items | `rnn` | `rnn_attention` |" in markdown
     assert "| interaction | 300 | 25.0 [18.0, 32.0] | 25.0 [18.0, 32.0] |" in markdown

@@ -174,8 +174,8 @@ def wide_table(rows: list[dict[str, Any]], measure: str, view: str, with_all: bo
     models = list(dict.fromkeys(r["model"] for r in chosen))
     cells = {(r["bucket"], r["model"]): r for r in chosen}
     count_title = "sentences" if measure in (*METRICS, "length_ratio") else "items" if view == "factorial" else "pairs"
-    title = FACTORIAL_CELL_TITLE if view == "cell" and {r["bucket"] for r in chosen} <= set(FACTORIAL_CELLS) \
-        else VIEW_TITLES[view]
+    title = FACTORIAL_CELL_TITLE if view == "cell" and {r["bucket"] for r in chosen if r["view"] == "cell"} <= set(
+        FACTORIAL_CELLS) else VIEW_TITLES[view]
     lines = [f"| {title} | {count_title} | " + " | ".join(f"`{m}`" for m in models) + " |",
              "|---|--:|" + "--:|" * len(models)]
     for bucket in dict.fromkeys(r["bucket"] for r in chosen):
