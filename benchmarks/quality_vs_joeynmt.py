@@ -10,9 +10,9 @@ both trained side by side, measures how many updates each makes a second. Its pe
 is searched: it trains at each of --joeynmt-lr-factors times ours (two trainings at a time, so every
 one shares the machine with one other), then, while the best on validation sits at an edge of the
 rates tried, at two more beyond that edge, until the best is bracketed (or --max-extensions is
-reached); the rate with the best validation BLEU is the one that decodes the test set. Both validate with greedy BLEU on the same validation sentences and keep their
-best checkpoint; that checkpoint decodes test_2016_flickr with beam 5, and one sacrebleu scorer
-(ours) scores both outputs. Usage:
+reached); the rate with the best validation BLEU is the one that decodes the test set. Both validate
+with greedy BLEU on the same validation sentences and keep their best checkpoint; that checkpoint
+decodes test_2016_flickr with beam 5, and one sacrebleu scorer (ours) scores both outputs. Usage:
 
     benchmarks/setup_joeynmt.sh     # once: JoeyNMT's own virtual environment in .venv-joeynmt
     python benchmarks/quality_vs_joeynmt.py [--minutes 20] [--presets rnn_attention transformer]
@@ -44,6 +44,7 @@ from side_by_side import (
     check_same_subwords,
     decode_joeynmt,
     fresh_directory,
+    joeynmt_command,
     joeynmt_hypotheses,
     joeynmt_progress,
     ours_command,
@@ -210,8 +211,7 @@ def joeynmt_training(preset: str, factor: float, data: SharedData, config: DictC
     """JoeyNMT at `factor` × our peak learning rate, in its own directory of the preset's work directory."""
     directory = fresh_directory(joeynmt_work(work, factor))
     train_config, _ = write_joeynmt_configs(preset, data, config, directory, session.joeynmt_settings(preset, factor))
-    return Training(f"JoeyNMT at {factor:g} × our learning rate",
-                    [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
+    return Training(f"JoeyNMT at {factor:g} × our learning rate", joeynmt_command(joey, train_config),
                     directory / "joeynmt.log", directory / "joeynmt")
 
 
@@ -225,10 +225,9 @@ def calibration(preset: str, args: argparse.Namespace, joey: Path, data: SharedD
     ours = ours_command(preset, data, directory / "seq2seq", session.minutes, args.precision,
                         ("train.progress_seconds=10",))
     print(f"{preset}: measuring both toolkits' updates a second for {session.calibration_seconds:g} seconds", flush=True)
-    rates = update_rates([Training("seq2seq", ours, directory / "seq2seq.log"),
-                          Training("JoeyNMT", [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"],
-                                   directory / "joeynmt.log", directory / "joeynmt")], session.calibration_seconds)
-    return {"seq2seq": rates["seq2seq"], "JoeyNMT": rates["JoeyNMT"]}
+    return update_rates([Training("seq2seq", ours, directory / "seq2seq.log"),
+                         Training("JoeyNMT", joeynmt_command(joey, train_config), directory / "joeynmt.log",
+                                  directory / "joeynmt")], session.calibration_seconds)
 
 
 def joeynmt_warmup(ours: int, rates: dict[str, float]) -> int:
@@ -406,7 +405,8 @@ def report(
         f"batches of {batch} padded tokens), written in JoeyNMT's keys, except that JoeyNMT's batches carry our real "
         f"tokens per update (below), its warm-up is as large a share of its updates as ours (below) and its peak "
         f"learning rate is searched, each rate trained for the whole budget, two trainings at a time, going on beyond "
-        f"an edge of the rates tried while the best sits there ({search_line(session, results)}). Validation: greedy BLEU on the first {train.valid_max_sentences} sentences of val; each "
+        f"an edge of the rates tried while the best sits there ({search_line(session, results)}). Validation: "
+        f"greedy BLEU on the first {train.valid_max_sentences} sentences of val; each "
         f"run's best checkpoint is kept, and JoeyNMT's run with the best validation BLEU decodes {TEST_SPLIT} with beam "
         f"{BEAM}, as ours does (the other rates are not decoded on test).",
         "",

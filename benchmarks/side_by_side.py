@@ -26,7 +26,12 @@ import yaml
 from hydra import compose, initialize_config_module
 from joeynmt_config import training_config
 from omegaconf import DictConfig
-from training_logs import ValidationPoint, joeynmt_curve, joeynmt_training_seconds, update_rate
+from training_logs import (
+    ValidationPoint,
+    joeynmt_curve,
+    joeynmt_training_seconds,
+    update_rate,
+)
 
 from seq2seq.data.batching import Example, make_examples, token_batches
 from seq2seq.data.corpora import NamedCorpus
@@ -154,6 +159,11 @@ def write_joeynmt_configs(
     return paths
 
 
+def joeynmt_command(python: Path, train_config: Path) -> list[str]:
+    """JoeyNMT's training on a config `write_joeynmt_configs` wrote; the test split is decoded separately."""
+    return [str(python), "-m", "joeynmt", "train", str(train_config), "--skip-test"]
+
+
 def joeynmt_progress(model_dir: Path) -> list[ValidationPoint]:
     return joeynmt_curve(*(read_text(model_dir / name) for name in ("train.log", "validations.txt")))
 
@@ -182,8 +192,9 @@ def update_rates(trainings: list[Training], seconds: float) -> dict[str, float]:
     run_together(trainings, lambda training, elapsed: elapsed >= seconds)
     rates = {}
     for training in trainings:
-        log = training.log if training.joeynmt_model is None else training.joeynmt_model / "train.log"
-        rate = update_rate(read_text(log), "seq2seq" if training.joeynmt_model is None else "JoeyNMT")
+        ours = training.joeynmt_model is None
+        log = training.log if ours else training.joeynmt_model / "train.log"
+        rate = update_rate(read_text(log), "seq2seq" if ours else "JoeyNMT")
         if rate is None:
             raise RuntimeError(f"{training.name}: fewer than two progress lines in {seconds:g} seconds; see {log}")
         rates[training.name] = rate

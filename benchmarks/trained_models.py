@@ -23,6 +23,7 @@ from side_by_side import (
     Training,
     check_same_subwords,
     fresh_directory,
+    joeynmt_command,
     joeynmt_progress,
     ours_command,
     recipe,
@@ -59,9 +60,9 @@ def train_preset(preset: str, data: SharedData, minutes: float, work: Path, joey
               flush=True)
         if with_joeynmt:
             train_config, _ = write_joeynmt_configs(preset, data, recipe(preset), work)
-            joeynmt = [str(joey), "-m", "joeynmt", "train", str(train_config), "--skip-test"]
             train_side_by_side([Training("seq2seq-train", ours, work / "seq2seq.log"),
-                                Training("JoeyNMT", joeynmt, work / "joeynmt.log", model_dir)], minutes * 60)
+                                Training("JoeyNMT", joeynmt_command(joey, train_config), work / "joeynmt.log",
+                                         model_dir)], minutes * 60)
         else:
             train_alone(ours, work / "seq2seq.log")
     check_same_subwords(ours_dir, data)

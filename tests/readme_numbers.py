@@ -53,8 +53,8 @@ def rnn_effect(effect: str, column: str = "mean") -> Value:
                         scale=100, fmt="{:.1f}")
 
 
-def rnn_effect_runs(effect: str, column: str, reduce: Callable[[list[float]], float], fmt: str,
-                    model: str = "rnn") -> Value:
+def effect_runs(effect: str, column: str, reduce: Callable[[list[float]], float], fmt: str,
+                model: str = "rnn") -> Value:
     """`reduce` over a model's per-seed factorial `effect` on the attractor contrast: a column of runs.csv
     (`value`, `ci_low`, `ci_high`, in points), or the sign-flip p from report.md's per-run factorial table."""
 
@@ -125,18 +125,18 @@ QUOTES = [
     quote("The main effect of distance is {} ± {} points, positive in every seed (from {} to {}); the sign-flip p "
           "is at most {} in two seeds and {} in the third.",
           rnn_effect("distance"), rnn_effect("distance", "std"),
-          rnn_effect_runs("distance", "value", min, "{:+.1f}"), rnn_effect_runs("distance", "value", max, "{:+.1f}"),
-          rnn_effect_runs("distance", "p", lambda ps: sorted(ps)[1], "{:.3g}"),
-          rnn_effect_runs("distance", "p", max, "{:.3g}")),
+          effect_runs("distance", "value", min, "{:+.1f}"), effect_runs("distance", "value", max, "{:+.1f}"),
+          effect_runs("distance", "p", lambda ps: sorted(ps)[1], "{:.3g}"),
+          effect_runs("distance", "p", max, "{:.3g}")),
     quote("An attractor between subject and verb costs it {} ± {} points more (after − between; from {} to {} by "
           "seed, p {} in one seed, at least {} in the others)",
           rnn_effect("attractor"), rnn_effect("attractor", "std"),
-          rnn_effect_runs("attractor", "value", min, "{:+.1f}"), rnn_effect_runs("attractor", "value", max, "{:+.1f}"),
-          rnn_effect_runs("attractor", "p", min, "{:.3g}"),
-          rnn_effect_runs("attractor", "p", lambda ps: sorted(ps)[1], "{:.3g}")),
+          effect_runs("attractor", "value", min, "{:+.1f}"), effect_runs("attractor", "value", max, "{:+.1f}"),
+          effect_runs("attractor", "p", min, "{:.3g}"),
+          effect_runs("attractor", "p", lambda ps: sorted(ps)[1], "{:.3g}")),
     quote("the two costs add: their interaction is {} ± {} points, its p at least {} in every seed.",
           rnn_effect("interaction"), rnn_effect("interaction", "std"),
-          rnn_effect_runs("interaction", "p", min, "{:.3g}")),
+          effect_runs("interaction", "p", min, "{:.3g}")),
     quote("On the `random` contrast it stays at {}% or more in every cell",
           report_value(PROBE, "factorial", "contrastive_random", "cell", None, "rnn", reduce=min, scale=100,
                        fmt="{:.1f}")),
@@ -152,10 +152,10 @@ QUOTES = [
                        fmt="{:.1f}"),
           *(report_value(PROBE, "factorial", "contrastive_attractor", "factorial", "interaction", "transformer",
                          column=column, scale=100, fmt="{:.1f}") for column in ("mean", "std")),
-          rnn_effect_runs("interaction", "value", min, "{:+.1f}", "transformer"),
-          rnn_effect_runs("interaction", "value", max, "{:+.1f}", "transformer"),
-          rnn_effect_runs("interaction", "p", lambda ps: sorted(ps)[1], "{:.3g}", "transformer"),
-          rnn_effect_runs("interaction", "p", max, "{:.3g}", "transformer")),
+          effect_runs("interaction", "value", min, "{:+.1f}", "transformer"),
+          effect_runs("interaction", "value", max, "{:+.1f}", "transformer"),
+          effect_runs("interaction", "p", lambda ps: sorted(ps)[1], "{:.3g}", "transformer"),
+          effect_runs("interaction", "p", max, "{:.3g}", "transformer")),
     quote("the Transformer keeps the attractor at {}% or more up to distance 10–19 and falls to {}% at 40–59",
           report_value(PROBE, "test", "contrastive_attractor", "distance", ["0-4", "5-9", "10-19"], "transformer",
                        reduce=min, scale=100, fmt="{:.1f}"),
