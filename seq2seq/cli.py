@@ -329,6 +329,31 @@ def report(argv: list[str] | None = None) -> None:
         print(wrote_line(written), file=sys.stderr)
 
 
+def rescore(argv: list[str] | None = None) -> None:
+    """seq2seq-rescore RUN_DIR [--out DIR] [--data-root DIR] eval.bucket_edges=[...] [eval.bootstrap.KEY=V ...]"""
+    parser = argparse.ArgumentParser(
+        prog="seq2seq-rescore",
+        description="Score a run's saved hypotheses again under other length buckets or bootstrap settings, without its "
+                    "checkpoint: results.json and config.yaml take the new settings (in --out, a copy of the run "
+                    "without checkpoints, or in place). The contrastive test needs the model and is kept as it was.",
+    )
+    parser.add_argument("run", type=Path, help="a finished run directory with hypotheses/")
+    parser.add_argument("overrides", nargs="+", help="eval.bucket_edges=[0,10,20], eval.buckets.KEY=V, eval.bootstrap.KEY=V")
+    parser.add_argument("--out", type=Path, help="write a rescored copy here instead of changing RUN_DIR")
+    parser.add_argument("--data-root", type=Path, default=os.environ.get("SEQ2SEQ_DATA"),
+                        help="folder holding the corpus's folder, for corpora read from files (default: $SEQ2SEQ_DATA)")
+    args = parser.parse_args(argv)
+    from seq2seq.reporting.rescore import rescore_run
+
+    with user_errors_end("seq2seq-rescore"):
+        rescored = rescore_run(args.run, args.overrides, args.data_root, args.out)
+    for key, entry in rescored.items():
+        buckets = ", ".join(f"{row['bucket']} " + ("-" if row["bleu"] is None else f"{row['bleu']:.2f}")
+                            for row in entry["by_length"])
+        print(f"{key}: BLEU {entry['bleu']:.2f}; by length: {buckets}")
+    print(f"seq2seq-rescore: wrote {RunDir(args.out or args.run).results_path()}", file=sys.stderr)
+
+
 def reproduce(argv: list[str] | None = None) -> None:
     """seq2seq-reproduce RUN_DIR [--out DIR] [--tolerance 0.1]"""
     parser = argparse.ArgumentParser(

@@ -6,12 +6,17 @@ function evaluation uses (`scoring.split.score_split`) gives what `results.json`
 or stale number shows up as a difference. Only what needs no model can be re-derived: BLEU and chrF
 with their buckets, intervals and slope, and the probe's main-verb accuracy; the contrastive test
 scores the model itself, whose checkpoint is not committed.
+
+The same scoring under other settings (`rescore_run`: other length buckets, another bootstrap) lets a
+recorded run whose checkpoint is gone be reported beside runs bucketed differently, as compare-mt
+analyses outputs without their models.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from seq2seq.data.parallel import ParallelText
 from seq2seq.errors import UserError
-from seq2seq.run_dir import RunDir
+from seq2seq.files import write_json
+from seq2seq.run_dir import RunDir, code_identity
 from seq2seq.scoring.bootstrap import BootstrapSettings
 from seq2seq.scoring.buckets import BucketSettings
 from seq2seq.scoring.split import score_split
@@ -90,3 +96,69 @@ def differences(recorded: Any, rescored: Any, where: str = "") -> list[str]:
     else:
         same = recorded == rescored
     return [] if same else [f"{where}: recorded {recorded!r}, re-scored {rescored!r}"]
+
+
+RESCORABLE = ("eval.bucket_edges", "eval.buckets.", "eval.bootstrap.")  # settings that read outputs, not the model
+NOT_COPIED = ("checkpoints",)  # a rescored copy scores outputs; the weights stay with the original
+
+
+def check_rescorable(overrides: list[str]) -> None:
+    """Only settings that score the outputs may change: anything else would describe another model or decoding
+    than the one that wrote the hypotheses."""
+    for item in overrides:
+        key = item.split("=", 1)[0]
+        if "=" not in item or not key.startswith(RESCORABLE):
+            raise UserError(f"'{item}': only eval.bucket_edges, eval.buckets.* and eval.bootstrap.* can change without the "
+                            f"model (a decoding setting needs seq2seq-eval with the run's checkpoint)")
+
+
+def copy_run(source: Path, out: Path) -> None:
+    """The run directory without its checkpoints, into a new folder (an existing non-empty one is refused)."""
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out}: exists and is not empty; choose a new --out")
+    shutil.copytree(source, out, ignore=lambda folder, names: [n for n in names if Path(folder) == source and n in NOT_COPIED],
+                    dirs_exist_ok=True)
+
+
+def rescore_run(path: Path, overrides: list[str], data_parent: Path | None, out: Path | None = None) -> dict[str, Any]:
+    """Score every decoded split of the run at `path` again from its hypotheses with `overrides` applied to its
+    `eval.*` scoring settings, into `out` (a copy without checkpoints) or in place; config.yaml takes the new
+    settings and each rescored entry of results.json says so under `rescored`. Returns the rescored entries."""
+    check_rescorable(overrides)
+    run = RunDir(Path(path))
+    if not run.config.is_file() or run.read_results() is None:
+        raise UserError(f"{path}: no config.yaml and results.json; is this a finished seq2seq-train run directory?")
+    raw = run_config(run)
+    try:
+        raw.merge_with_dotlist(overrides)
+    except Exception as error:
+        raise UserError(f"bad override in {' '.join(overrides)}: {error}") from None
+    from seq2seq.config import check_eval_config, load_run_config
+
+    settings = load_run_config(run.config, overrides)  # eval keys added since the run take their defaults
+    check_eval_config(settings)
+    corpus = build_corpus(raw, data_parent)
+    if corpus is None:
+        raise UserError(f"{path}: the {raw.data.name} references are not here; give the folder that holds "
+                        f"{raw.data.name}/ (--data-root or SEQ2SEQ_DATA)")
+    if (changed := generator_changed(run, raw, corpus)) is not None:
+        raise UserError(f"{changed}: its references cannot be rebuilt, so its hypotheses cannot be scored again")
+    results = run.read_results()
+    missing = [key for key in results.splits if not run.hypotheses(key).is_file()]
+    if missing:
+        raise UserError(f"{path}: no hypotheses for {', '.join(missing)} (hypotheses/KEY.txt); scores without their "
+                        f"outputs cannot be redone")
+    rescored = {}
+    for key, entry in results.splits.items():
+        text, hypotheses = corpus.load(entry.get("split", key)), read_hypotheses(run.hypotheses(key))
+        if len(hypotheses) != len(text.tgt):
+            raise UserError(f"{run.hypotheses(key)}: {len(hypotheses)} lines for {len(text.tgt)} references")
+        rescored[key] = {**entry, **rescore_split(hypotheses, text, settings, corpus),
+                         "rescored": {"overrides": list(overrides), "code": code_identity()}}
+    target = run if out is None else RunDir(Path(out))
+    if out is not None:
+        copy_run(run.path, target.path)
+    results.splits = rescored
+    write_json(target.results_path(), results.to_json())
+    OmegaConf.save(raw, target.config)
+    return rescored
