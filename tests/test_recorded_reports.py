@@ -68,7 +68,8 @@ def test_a_recorded_run_scores_its_committed_hypotheses_as_results_json_says(run
                     f"{config.data.name}/ to score experiments/{run} again")
     unchecked = []
     for split in splits:
-        text, hypotheses = corpus.load(split), read_hypotheses(run_dir.hypotheses(split))
+        text = corpus.load(recorded[split].get("split", split))  # test.greedy: a second decoding of `test`
+        hypotheses = read_hypotheses(run_dir.hypotheses(split))
         found = ([f"{len(hypotheses)} hypotheses for {len(text.tgt)} references"] if len(hypotheses) != len(text.tgt)
                  else differences(recorded[split], rescore_split(hypotheses, text, config, corpus)))
         if found and (changed := generator_changed(run_dir, config, corpus)) is not None:
