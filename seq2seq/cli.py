@@ -351,7 +351,8 @@ def rescore(argv: list[str] | None = None) -> None:
         buckets = ", ".join(f"{row['bucket']} " + ("-" if row["bleu"] is None else f"{row['bleu']:.2f}")
                             for row in entry["by_length"])
         print(f"{key}: BLEU {entry['bleu']:.2f}; by length: {buckets}")
-    print(f"seq2seq-rescore: wrote {RunDir(args.out or args.run).results_path()}", file=sys.stderr)
+    run = RunDir(args.out or args.run)
+    print(wrote_line([run.results_path(), run.config]), file=sys.stderr)
 
 
 def reproduce(argv: list[str] | None = None) -> None:

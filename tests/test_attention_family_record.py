@@ -12,6 +12,8 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
+from test_experiments import composed as with_hydra
+
 RECORD = Path(__file__).resolve().parent.parent / "experiments" / "attention_family"
 RUNS = sorted(p.parent.name for p in RECORD.glob("*/config.yaml"))
 # Where a run was made, not what it is: threads (the launcher's share of the cores), the tokenizer cache's
@@ -35,9 +37,7 @@ def composed(*overrides: str) -> dict:
 @functools.cache
 def variants() -> dict[str, str]:
     """Each variant's model name (what a run's config records) to the variant that sets it."""
-    with initialize_config_module(config_module="seq2seq.conf", version_base="1.3"):
-        sweep = compose("config", overrides=["+experiment=attention_family"], return_hydra_config=True)
-    listed = sweep.hydra.sweeper.params["+variant"].split(",")
+    listed = with_hydra("+experiment=attention_family").hydra.sweeper.params["+variant"].split(",")
     return {composed("+experiment=attention_family", f"+variant={v}")["model.name"]: v for v in listed}
 
 

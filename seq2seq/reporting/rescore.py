@@ -126,24 +126,22 @@ def rescore_run(path: Path, overrides: list[str], data_parent: Path | None, out:
     settings and each rescored entry of results.json says so under `rescored`. Returns the rescored entries."""
     check_rescorable(overrides)
     run = RunDir(Path(path))
-    if not run.config.is_file() or run.read_results() is None:
+    results = run.read_results() if run.config.is_file() else None
+    if results is None:
         raise UserError(f"{path}: no config.yaml and results.json; is this a finished seq2seq-train run directory?")
-    raw = run_config(run)
-    try:
-        raw.merge_with_dotlist(overrides)
-    except Exception as error:
-        raise UserError(f"bad override in {' '.join(overrides)}: {error}") from None
-    from seq2seq.config import check_eval_config, load_run_config
+    from seq2seq.config import load_run_config
 
-    settings = load_run_config(run.config, overrides)  # eval keys added since the run take their defaults
-    check_eval_config(settings)
+    # Scored with the typed config (eval keys added since the run take their defaults; overrides checked);
+    # config.yaml keeps the run's own keys with the overrides.
+    settings = load_run_config(run.config, overrides)
+    raw = run_config(run)
+    raw.merge_with_dotlist(overrides)
     corpus = build_corpus(raw, data_parent)
     if corpus is None:
         raise UserError(f"{path}: the {raw.data.name} references are not here; give the folder that holds "
                         f"{raw.data.name}/ (--data-root or SEQ2SEQ_DATA)")
     if (changed := generator_changed(run, raw, corpus)) is not None:
         raise UserError(f"{changed}: its references cannot be rebuilt, so its hypotheses cannot be scored again")
-    results = run.read_results()
     missing = [key for key in results.splits if not run.hypotheses(key).is_file()]
     if missing:
         raise UserError(f"{path}: no hypotheses for {', '.join(missing)} (hypotheses/KEY.txt); scores without their "
