@@ -109,9 +109,12 @@ def native_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), as seq2seq's `precision=auto` decides.
 
     Without it torch emulates bf16 at a small fraction of fp32's speed (a 2048² matmul took about 50 s on
-    one such AMD EPYC), so timing bf16 there measures the emulation, not the toolkit.
+    one such AMD EPYC), so timing bf16 there measures the emulation, not the toolkit. Imported here rather
+    than at the top: the JoeyNMT worker imports this module where seq2seq is not installed.
     """
-    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    from seq2seq.training.precision import native_bf16 as device_native_bf16
+
+    return device_native_bf16(torch.device("cpu"))
 
 
 def matmul_peak_flops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
