@@ -231,7 +231,7 @@ FIXED = [
     "The shape of the paper's Figure 2.", "whether it saw sentences of up to 30 or of up to 50 words",
     # Multi30k and wmt_ted recipes (conf/train/multi30k.yaml, wmt_ted.yaml, experiment/context_loss_*.yaml)
     "trains for 60 minutes of wall time on one core", "2,048-token batches, peak learning rate 2e-3, 3e-3 for the RNN presets",
-    "trains up to 40 epochs", "8,192-token batches for the attention RNN", "this project's 2-core CPU, decoded with beam 5",
+    "3-hour session of one core holds, with 2,048-token batches and validation every 500 updates", "this project's 2-core CPU, decoded with beam 5",
     "Within the 60 minutes", "each 95% bootstrap interval", "JoeyNMT 2.3.0", "trained side by side for 20 minutes",
     "are decoded with beam 5", "with 95% bootstrap intervals",
     "then decoded with beam 5 on `test`", "(BLEU by source length, 95% bootstrap intervals)",

@@ -22,7 +22,7 @@ def composed(*overrides: str):
         ("context_loss_30_50", "probe", {"max_steps": 3000}, {"model": "rnn,rnn_attention", "data.train_max_words": "30,50"}),
         ("context_loss_multi30k", "multi30k", {"max_minutes": 60, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
         ("quick", "probe", {"max_steps": 5000, "max_minutes": 8}, {"model": "rnn,rnn_attention"}),
-        ("context_loss_wmt_ted", "wmt_ted", {"max_epochs": 40, "patience": 5}, {"model": "rnn,rnn_attention,transformer"}),
+        ("context_loss_wmt_ted", "wmt_ted", {"valid_every": 500, "patience": 6}, {"model": "rnn,rnn_attention,transformer"}),
         ("context_loss_debian_docs", "debian_docs", {"valid_every": 500, "patience": 6},
          {"model": "rnn,rnn_attention,transformer"}),
         ("attention_family", "probe", {"max_steps": 3000},
