@@ -122,8 +122,8 @@ def test_the_recorded_probe_meets_the_calibration_targets_the_readme_says_it_mee
     assert rows["test", "contrastive_attractor", "distance", "0-4", "rnn"] < 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="issue 37, open: the debian_docs record holds two of the three presets, and the "
-                   "plain RNN is under the bar (its dev BLEU levelled off within one session's budget; see "
+@pytest.mark.xfail(strict=True, reason="issue 37, open: in the debian_docs record the plain RNN is under the bar (its dev "
+                   "BLEU levelled off within one session's budget, a larger one learnt more slowly; see "
                    "experiments/context_loss_debian_docs/README.md); strict, so that this marker goes once the bar holds")
 def test_the_recorded_debian_docs_presets_clear_short_sentence_parity():
     """Issue 37: before any length claim on real data, every preset's BLEU on 0-14 source words reaches 70% of the
