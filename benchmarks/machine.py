@@ -34,12 +34,11 @@ SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") 
 
 
 def cpu_flags() -> list[str]:
-    """Which of `SPEED_FLAGS` the CPU has (Linux /proc/cpuinfo; elsewhere none are known)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return []
-    present = next((set(line.split(":", 1)[1].split()) for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("flags")), set())
+    """Which of `SPEED_FLAGS` the CPU has (read as seq2seq's precision check reads them; none where the system
+    lists no flags). Imported here for the reason `native_bf16` gives."""
+    from seq2seq.training.precision import cpu_flags as listed_flags
+
+    present = listed_flags() or frozenset()
     return [flag for flag in SPEED_FLAGS if flag in present]
 
 
