@@ -4,8 +4,8 @@ On CPUs with AVX512-BF16 or AMX (and on recent GPUs) a bf16 matmul runs several 
 fp32, while the weights, the optimizer state and the loss stay in fp32, so training quality holds.
 Elsewhere bf16 would be emulated and slower: `auto` then falls back to fp32. oneDNN's own check is not
 enough for that: it also says yes on AVX-512 CPUs without AVX512-BF16, where it converts to and from
-bf16 around fp32 arithmetic (a 1024² matmul 6 times slower than fp32 on a 2-core Intel Xeon of this
-project), so the CPU's own feature flags decide where the system lists them.
+bf16 around fp32 arithmetic, slower than fp32 itself, so the CPU's own feature flags decide where the
+system lists them.
 """
 
 from __future__ import annotations
