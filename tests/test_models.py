@@ -160,13 +160,16 @@ def copy_batch(batch_size: int, generator: torch.Generator, vocab: int = 12) -> 
     return src, src != PAD_ID, tgt_in, tgt_out
 
 
-def copy_and_align(encoder: str, decoder: str, steps: int, extra: list[str] = ()) -> tuple[float, float]:
+def copy_and_align(encoder: str, decoder: str, steps: int, extra: list[str] = (), decay: bool = False
+                   ) -> tuple[float, float]:
     """Train a tiny model on the copy task from seed 0; (exact-match share, share of outputs whose attention is
-    strongest on their own source position) on 200 held-out sentences."""
+    strongest on their own source position) on 200 held-out sentences. With `decay` the rate falls linearly to
+    zero, so the test scores a settled model rather than wherever Adam's last step at full rate landed."""
     torch.manual_seed(0)
     config = model_config(encoder, decoder, ["model.encoder.dropout=0.0", "model.decoder.dropout=0.0", *extra])
     model = build_model(config, 12, 12)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps if decay else 1.0)
     generator = torch.Generator().manual_seed(0)
     for _ in range(steps):
         src, src_mask, tgt_in, tgt_out = copy_batch(64, generator)
@@ -175,6 +178,7 @@ def copy_and_align(encoder: str, decoder: str, steps: int, extra: list[str] = ()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        schedule.step()
     model.eval()
     src, src_mask, _, tgt_out = copy_batch(200, torch.Generator().manual_seed(99))
     hypotheses = greedy_search(model, src, src_mask, need_attention=True)
@@ -185,12 +189,22 @@ def copy_and_align(encoder: str, decoder: str, steps: int, extra: list[str] = ()
     return exact, sum(aligned) / len(aligned)
 
 
+# The decoder-only model must learn to attend back across its own prefix with no encoder to align for it. At the
+# shared width of 16 and a constant rate it sat on the bar, passing on one machine and failing on CI's; trained
+# longer at that rate, some seeds fell back. Width 32, with the rate decaying over 800 updates, clears the bar on
+# every seed tried. The encoder-decoders learn the task at the constant rate in 400 updates (decay there costs
+# them the bar).
+DECODER_ONLY = {"extra": ["model.encoder.d_model=32", "model.decoder.d_model=32", "model.decoder.ff_size=64"],
+                "decay": True}
+
+
 @pytest.mark.parametrize(
-    "encoder,decoder,steps",
-    [("rnn", "rnn_attention", 400), ("transformer", "transformer", 400), ("prefix", "causal_lm", 600)],
+    "encoder,decoder,steps,settings",
+    [("rnn", "rnn_attention", 400, {}), ("transformer", "transformer", 400, {}),
+     ("prefix", "causal_lm", 800, DECODER_ONLY)],
 )
-def test_tiny_model_learns_to_copy(encoder: str, decoder: str, steps: int) -> None:
-    exact, aligned = copy_and_align(encoder, decoder, steps)
+def test_tiny_model_learns_to_copy(encoder: str, decoder: str, steps: int, settings: dict) -> None:
+    exact, aligned = copy_and_align(encoder, decoder, steps, **settings)
     assert exact > 0.95, f"exact match {exact:.2%}"
     if decoder == "rnn_attention":
         # Additive attention learns the alignment: output i looks hardest at source position i.
