@@ -26,8 +26,8 @@ PROBE_RUNS = "experiments/context_loss/runs.csv"
 PROBE_REPORT = "experiments/context_loss/report.md"
 PROBE_30_50 = "experiments/context_loss/30_50/report.csv"
 MULTI30K = "experiments/context_loss_multi30k/report.csv"
-WMT_TED = "experiments/context_loss_wmt_ted/report.csv"
-WMT_TED_RUNS = [f"experiments/context_loss_wmt_ted/{run}/config.yaml" for run in ("0_rnn", "1_rnn_attention", "2_transformer")]
+WMT_TED = "experiments/context_loss_wmt_ted_h200/report.csv"
+WMT_TED_RUNS = [f"experiments/context_loss_wmt_ted_h200/{run}/config.yaml" for run in ("0_rnn", "1_rnn_attention", "2_transformer")]
 DEBIAN_DOCS_EXPERIMENT = "seq2seq/conf/experiment/context_loss_debian_docs.yaml"
 DEBIAN_DOCS_RECIPE = "seq2seq/conf/train/debian_docs.yaml"
 DECODING = "benchmarks/results/decode_throughput.md"
@@ -183,7 +183,7 @@ QUOTES = [
           *(report_value(WMT_TED, "test", "bleu", "all", "all", model) for model in ("rnn", "rnn_attention", "transformer"))),
     quote("the plain RNN sits at a floor near {} BLEU", report_value(WMT_TED, "long", "bleu", "all", "all", "rnn", fmt="{:.1f}")),
     quote("{} of the reference's length at 75+ words",
-          cell_value("experiments/context_loss_wmt_ted/paired_long/comparison.md", 1,
+          cell_value("experiments/context_loss_wmt_ted_h200/paired_long/comparison.md", 1,
                      {"run": "2_transformer", "bucket": "75+"}, "hyp/ref length")),
     quote("It trained on pairs of at most {} subwords", config_value(WMT_TED_RUNS[2], "train.max_len")),
     quote("decodes `test` with beam {}", config_value(DEBIAN_DOCS_EXPERIMENT, "eval.beam_size")),

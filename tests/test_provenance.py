@@ -89,7 +89,7 @@ def test_a_copy_of_the_tree_without_git_names_its_code_by_a_hash_of_the_source(t
     assert metadata()[1]["source_sha256"] != source_sha256(REPO / "seq2seq")
 
 
-@pytest.mark.parametrize("experiment", ["context_loss_multi30k", "context_loss_wmt_ted"])
+@pytest.mark.parametrize("experiment", ["context_loss_multi30k", "context_loss_wmt_ted_h200"])
 def test_committed_runs_without_provenance_still_report(experiment, tmp_path):
     """results.json files recorded before checkpoints and decodings were named read as `unknown`, never a crash."""
     markdown = write_report([REPO / "experiments" / experiment], None, tmp_path)
