@@ -613,3 +613,21 @@ def test_the_variants_table_ranks_by_the_long_short_ratio_marks_the_uncalibrated
     variant_run(other, "rnn", "rnn", 1, 90.0, 18.0, 0.5)
     variant_run(other, "dot", "rnn_attention_dot", 1, 98.0, 49.0, 0.8)
     assert "Variants at a glance" not in write_report([other], None, tmp_path / "out2")
+
+
+def test_an_attention_map_of_a_long_segment_stays_a_bounded_figure_with_readable_labels(tmp_path):
+    """A multi-sentence segment's map once grew to gigapixels (0.35 inches a token) and exhausted memory: each side
+    stops at MAP_MAX_INCHES and labels thin out; a short sentence keeps a label per token."""
+    import matplotlib.image
+    import torch
+
+    from seq2seq.reporting.plots import LABEL_INCHES, MAP_MAX_INCHES, label_step, map_side, plot_attention
+
+    source, target = [f"s{i}" for i in range(500)], [f"t{i}" for i in range(700)]
+    path = tmp_path / "long.png"
+    plot_attention(torch.softmax(torch.randn(700, 500), dim=-1), source, target, path)
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert width <= MAP_MAX_INCHES * 120 and height <= MAP_MAX_INCHES * 120
+    side = map_side(700, 3.0)
+    assert side == MAP_MAX_INCHES and 700 / label_step(700, side) * LABEL_INCHES <= side
+    assert label_step(12, map_side(12, 4.0)) == 1

@@ -10,6 +10,7 @@ bucket are drawn in the manner of Bahdanau et al. (2014, Fig. 2). Every PNG is w
 from __future__ import annotations
 
 import logging
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -30,6 +31,25 @@ from seq2seq.reporting.tables import SOURCE_BLIND  # noqa: E402
 
 FLOOR_STYLE = {"color": "black", "linestyle": "--"}
 
+MAP_INCHES_PER_TOKEN = 0.35  # room for each subword's 8-point label
+MAP_MARGIN_INCHES = 1.5
+# A multi-sentence segment of 400 German words with an output of 600 subwords would be a figure of gigapixels at
+# 0.35 inches a token (rendering it took over 16 GB), so a side stops growing here and labels only every k-th token.
+MAP_MAX_INCHES = 40.0
+LABEL_INCHES = 0.14  # the least room an 8-point label needs beside the next
+
+
+def map_side(tokens: int, least: float) -> float:
+    """Inches of an attention map's side that shows `tokens` subwords."""
+    return min(MAP_MAX_INCHES, max(least, MAP_INCHES_PER_TOKEN * tokens + MAP_MARGIN_INCHES))
+
+
+def label_step(tokens: int, side: float) -> int:
+    """Label every k-th token, so that labels never overlap on a side of `side` inches."""
+    room = max(side - MAP_MARGIN_INCHES, LABEL_INCHES)
+    return max(1, math.ceil(tokens * LABEL_INCHES / room))
+
+
 def plot_attention(
     weights: Tensor, source_tokens: list[str], target_tokens: list[str], path: Path, title: str = ""
 ) -> None:
@@ -38,12 +58,13 @@ def plot_attention(
         raise ValueError(
             f"attention of shape {tuple(weights.shape)} does not match {len(target_tokens)} target × {len(source_tokens)} source tokens"
         )
-    width = max(4.0, 0.35 * len(source_tokens) + 1.5)
-    height = max(3.0, 0.35 * len(target_tokens) + 1.5)
+    width, height = map_side(len(source_tokens), 4.0), map_side(len(target_tokens), 3.0)
     figure, axes = plt.subplots(figsize=(width, height))
     image = axes.imshow(weights.numpy(), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(len(source_tokens)), source_tokens, rotation=90, fontsize=8)
-    axes.set_yticks(range(len(target_tokens)), target_tokens, fontsize=8)
+    every = label_step(len(source_tokens), width)
+    axes.set_xticks(range(0, len(source_tokens), every), source_tokens[::every], rotation=90, fontsize=8)
+    every = label_step(len(target_tokens), height)
+    axes.set_yticks(range(0, len(target_tokens), every), target_tokens[::every], fontsize=8)
     axes.set_xlabel("source (German subwords)")
     axes.set_ylabel("output (English subwords)")
     if title:
