@@ -119,6 +119,25 @@ def test_the_recipe_trial_scripts_search_on_validation():
     assert checked == 2  # gpu_recipes/round1.sh and round2.sh
 
 
+REAL_DATA_TRIALS = sorted((REPO / "experiments").glob("*_trials/round*/**/results.json"))
+
+
+def test_the_real_data_recipe_trials_decoded_dev_alone():
+    """Issue 37: the committed trial runs that chose the debian_docs and wmt_ted recipes decoded their corpus's
+    validation split and nothing else, so no recipe was chosen by a test score."""
+    import json
+
+    from omegaconf import OmegaConf
+
+    corpora = set()
+    for results_file in REAL_DATA_TRIALS:
+        run = results_file.parent
+        config = OmegaConf.load(run / "config.yaml")
+        decoded = {path.name.split(".")[0] for path in (run / "hypotheses").iterdir()}
+        assert set(json.loads(results_file.read_text())["splits"]) == decoded == {config.data.valid_split}, run
+        corpora.add(config.data.name)
+    assert corpora == {"debian_docs", "wmt_ted"}
+
 @pytest.mark.parametrize("variant,name,budget", [
     ("rnn", "rnn", 5000), ("rnn_reversed", "rnn_reversed", 5000), ("rnn_birnn", "rnn_birnn", 5000),
     ("rnn_lstm", "rnn_lstm", 5000), ("additive", "rnn_attention", 3000), ("dot", "rnn_attention_dot", 3000),
