@@ -228,6 +228,7 @@ def test_multi30k_val_split_has_1014_pairs():
 EXPECTED_PAIRS = {
     "multi30k": {"train": 29000, "val": 1014, "test_2016_flickr": 1000, "test_2017_flickr": 1000, "test_2018_flickr": 1071},
     "wmt_ted": {"train": 40499, "dev": 2998, "test": 5996, "long": 1334},
+    "debian_docs": {"train": 44099, "dev": 1967, "test": 4014},
 }
 
 
