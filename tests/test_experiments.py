@@ -138,6 +138,7 @@ def test_the_real_data_recipe_trials_decoded_dev_alone():
         corpora.add(config.data.name)
     assert corpora == {"debian_docs", "wmt_ted"}
 
+
 @pytest.mark.parametrize("variant,name,budget", [
     ("rnn", "rnn", 5000), ("rnn_reversed", "rnn_reversed", 5000), ("rnn_birnn", "rnn_birnn", 5000),
     ("rnn_lstm", "rnn_lstm", 5000), ("additive", "rnn_attention", 3000), ("dot", "rnn_attention_dot", 3000),

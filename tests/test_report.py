@@ -616,7 +616,7 @@ def test_the_variants_table_ranks_by_the_long_short_ratio_marks_the_uncalibrated
 
 
 def test_an_attention_map_of_a_long_segment_stays_a_bounded_figure_with_readable_labels(tmp_path):
-    """A multi-sentence segment's map once grew to gigapixels (0.35 inches a token) and exhausted memory: each side
+    """A multi-sentence segment's map once grew to gigapixels (0.35 inches a token) until it was stopped: each side
     stops at MAP_MAX_INCHES and labels thin out; a short sentence keeps a label per token."""
     import matplotlib.image
     import torch

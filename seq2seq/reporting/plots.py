@@ -34,7 +34,8 @@ FLOOR_STYLE = {"color": "black", "linestyle": "--"}
 MAP_INCHES_PER_TOKEN = 0.35  # room for each subword's 8-point label
 MAP_MARGIN_INCHES = 1.5
 # A multi-sentence segment of 400 German words with an output of 600 subwords would be a figure of gigapixels at
-# 0.35 inches a token (rendering it took over 16 GB), so a side stops growing here and labels only every k-th token.
+# 0.35 inches a token (a report drawing one was stopped before it ran the machine out of memory), so a side stops
+# growing here and labels only every k-th token.
 MAP_MAX_INCHES = 40.0
 LABEL_INCHES = 0.14  # the least room an 8-point label needs beside the next
 
